@@ -1,0 +1,250 @@
+"""Headless commands over the same services the desktop app uses (see DESIGN.md, CLI contract)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from desk.config.settings import load_settings
+from desk.core.errors import DeskError
+from desk.core.progress import Progress
+
+DEFAULT_MATTER = "default"
+
+
+class ProgressPrinter:
+    """Progress with ETA on stderr: one updating line on a terminal, a line every 2 s otherwise."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self.tty = sys.stderr.isatty()
+        self.last = 0.0
+        self.stage = ""
+
+    def __call__(self, progress: Progress) -> None:
+        if self.quiet:
+            return
+        now = time.monotonic()
+        finished = progress.done >= progress.total
+        if progress.stage == self.stage and not finished and now - self.last < (0.2 if self.tty else 2.0):
+            return
+        self.stage, self.last = progress.stage, now
+        eta = progress.eta_seconds()
+        eta_text = f" ETA {int(eta) // 60}:{int(eta) % 60:02d}" if eta is not None and not finished else ""
+        line = (f"[{progress.stage}] {progress.done}/{progress.total}{eta_text} "
+                f"{progress.message[:60]}")
+        if self.tty:
+            sys.stderr.write("\r\033[K" + line + ("\n" if finished else ""))
+        else:
+            sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+    def run(self, jobs: Iterable[Progress]) -> None:
+        for progress in jobs:
+            self(progress)
+
+
+def _emit(data: object) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from desk.index.matter import open_matter
+    from desk.ingest.importer import ImportJob, rebuild, remove_documents
+
+    settings = load_settings()
+    printer = ProgressPrinter(quiet=args.quiet)
+    matter = open_matter(args.matter, settings, check_fingerprint=not args.rebuild)
+    try:
+        if matter.repaired:
+            print(f"Repaired the semantic index: {matter.repaired} passages to re-embed.",
+                  file=sys.stderr)
+        if args.remove:
+            removed = remove_documents(matter, args.paths)
+            if args.json:
+                _emit({"removed": removed})
+            else:
+                print("Removed: " + ", ".join(removed))
+            return 0
+        if args.rebuild:
+            printer.run(rebuild(matter, settings.chunking.size, settings.chunking.overlap))
+        job = ImportJob(matter, [Path(p) for p in args.paths], settings.chunking.size,
+                        settings.chunking.overlap)
+        printer.run(job.run())
+        summary = job.summary
+        if args.json:
+            _emit(summary.to_json())
+        else:
+            print(f"Added {summary.added}, replaced {summary.replaced}, unchanged "
+                  f"{summary.skipped}, failed {len(summary.failed)}: {summary.pages} pages, "
+                  f"{summary.chunks} passages in {summary.seconds:.1f} s.")
+            for failure in summary.failed:
+                print(f"  FAILED {failure['file']}: {failure['error']}")
+            for entry in summary.pages_needing_ocr:
+                print(f"  {entry['file']}: pages {entry['pages']} have no text (needs OCR)")
+        return 1 if summary.failed and not (summary.added or summary.skipped or
+                                            summary.replaced) else 0
+    finally:
+        matter.close()
+
+
+def _print_hits(hits: list, as_json: bool) -> None:
+    if as_json:
+        _emit([h.to_json() for h in hits])
+        return
+    for rank, hit in enumerate(hits, 1):
+        pages = (f"p. {hit.page_start}" if hit.page_start == hit.page_end
+                 else f"pp. {hit.page_start}-{hit.page_end}")
+        snippet = " ".join(hit.text.split())[:240]
+        print(f"{rank:2d}. {hit.file}, {pages}  ({hit.score:.4f})\n    {snippet}")
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from desk.index.matter import open_matter
+    from desk.index.retriever import Retriever
+
+    matter = open_matter(args.matter, create=False)
+    try:
+        retriever = Retriever(matter, load_settings().retrieval, mode=args.mode)
+        if args.batch:
+            stream = sys.stdin if args.batch == "-" else open(args.batch, encoding="utf-8")
+            with stream:
+                for line in stream:
+                    query = line.strip()
+                    hits = retriever.search(query, k=args.k, document=args.document) if query else []
+                    _print_hits(hits, True)
+            return 0
+        if not args.query:
+            raise DeskError("Give a query, or --batch FILE.")
+        _print_hits(retriever.search(" ".join(args.query), k=args.k, document=args.document),
+                    args.json)
+        return 0
+    finally:
+        matter.close()
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from desk.index.evaluation import evaluate_retrieval, load_set
+    from desk.index.matter import open_matter
+
+    ks = tuple(int(k) for k in args.k.split(","))
+    data = load_set(Path(args.set))
+    matter = open_matter(args.matter, create=False)
+    try:
+        results = {}
+        for mode in args.mode.split(","):
+            result = evaluate_retrieval(matter, data["tests"], ks, mode=mode)  # type: ignore[arg-type]
+            results[mode] = result
+            if not args.json:
+                print(f"## {mode}\n{result.table()}\n")
+        if args.json:
+            _emit({mode: r.to_json() for mode, r in results.items()})
+        return 0
+    finally:
+        matter.close()
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from desk.index import bench
+
+    report = bench.run(Path(args.pdfs), Path(args.set) if args.set else None,
+                       scale_chunks=args.scale_chunks)
+    if args.json:
+        _emit(report)
+    else:
+        print(bench.format_report(report))
+    return 0
+
+
+def cmd_matters(args: argparse.Namespace) -> int:
+    from desk.index.matter import list_matters, open_matter
+
+    rows = []
+    for name in list_matters():
+        matter = open_matter(name, create=False, check_fingerprint=False)
+        try:
+            rows.append({"name": name, **matter.catalog.counts(),
+                         "problems": [{"file": f, "error": e} for f, e in matter.catalog.problems()]})
+        finally:
+            matter.close()
+    if args.json:
+        _emit(rows)
+    else:
+        for row in rows:
+            print(f"{row['name']}: {row['documents']} documents, {row['pages']} pages, "
+                  f"{row['chunks']} passages ({row['pending']} awaiting semantic indexing)")
+            for problem in row["problems"]:
+                print(f"  FAILED {Path(problem['file']).name}: {problem['error']}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="desk", description="Offline research assistant for "
+                                     "lawyers: index PDFs, search, ask with cited pages.")
+    sub = parser.add_subparsers(dest="command")
+
+    p = sub.add_parser("index", help="import PDFs or folders into a matter")
+    p.add_argument("--matter", default=DEFAULT_MATTER)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument("--remove", action="store_true", help="remove the named documents instead")
+    p.add_argument("--rebuild", action="store_true",
+                   help="re-chunk and re-embed everything with the current settings")
+    p.add_argument("paths", nargs="*")
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("search", help="hybrid search in a matter")
+    p.add_argument("--matter", default=DEFAULT_MATTER)
+    p.add_argument("--document", help="search only this document (file name)")
+    p.add_argument("--k", type=int, default=8)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--batch", help="file with one query per line ('-' for stdin)")
+    p.add_argument("--mode", default="hybrid", choices=["hybrid", "dense", "lexical"])
+    p.add_argument("query", nargs="*")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("eval", help="retrieval metrics on an evaluation set")
+    p.add_argument("--matter", default=DEFAULT_MATTER)
+    p.add_argument("--set", required=True)
+    p.add_argument("--k", default="1,4,8,16,64")
+    p.add_argument("--mode", default="hybrid", help="comma list of hybrid, dense, lexical")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("bench", help="indexing throughput, memory and search latency")
+    p.add_argument("--pdfs", default="../shared/data/cuad-dev/pdf")
+    p.add_argument("--set", help="evaluation set whose questions time the search")
+    p.add_argument("--scale-chunks", type=int, default=0,
+                   help="also time search on a synthetic matter of this many passages")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("matters", help="list matters with their documents and problems")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_matters)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args))
+    except DeskError as exc:
+        print(f"desk: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("desk: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

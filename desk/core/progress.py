@@ -1,0 +1,46 @@
+"""Long jobs are generators that yield Progress and check a CancelToken; the UI and CLI render them."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+from desk.core.errors import Cancelled
+
+
+@dataclass
+class Progress:
+    stage: str  # e.g. "extract", "embed", "save"
+    done: int
+    total: int
+    message: str = ""
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def fraction(self) -> float:
+        return self.done / self.total if self.total else 0.0
+
+    def eta_seconds(self) -> float | None:
+        if not self.done or not self.total:
+            return None
+        elapsed = time.monotonic() - self.started
+        return elapsed / self.done * (self.total - self.done)
+
+
+class CancelToken:
+    """Thread-safe flag a job polls between units of work."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def raise_if_cancelled(self) -> None:
+        if self._event.is_set():
+            raise Cancelled("Cancelled by the user.")

@@ -1,0 +1,111 @@
+"""The evidence chain: document -> page -> chunk (page range + character span) -> hit -> citation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Word:
+    """One word on a page: its box in PDF points and where it sits in the page text."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    start: int
+    end: int
+
+
+@dataclass
+class Page:
+    """Extracted text of one page (1-based number) plus the word boxes that make highlighting exact."""
+
+    number: int
+    text: str
+    words: list[Word] = field(default_factory=list)
+
+    @property
+    def needs_ocr(self) -> bool:
+        return not self.text.strip()
+
+
+@dataclass
+class Document:
+    id: int
+    file_name: str
+    path: str
+    sha256: str
+    page_count: int
+    status: str  # "indexed", "failed"
+    error: str = ""
+    pages_needing_ocr: int = 0
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage; char_start is an offset into page_start's text, char_end into page_end's text."""
+
+    doc_id: int
+    page_start: int
+    page_end: int
+    char_start: int
+    char_end: int
+    text: str
+    id: int | None = None
+
+
+@dataclass
+class Hit:
+    chunk_id: int
+    doc_id: int
+    file: str
+    page_start: int
+    page_end: int
+    char_start: int
+    char_end: int
+    text: str
+    score: float
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "file": self.file,
+            "page_start": self.page_start,
+            "page_end": self.page_end,
+            "text": self.text,
+            "score": round(self.score, 6),
+        }
+
+
+@dataclass
+class Citation:
+    n: int
+    file: str
+    page: int
+    quote: str
+    verified: bool
+    reason: str = ""
+    doc_id: int = 0
+    chunk_id: int = 0
+
+    def to_json(self) -> dict[str, object]:
+        return {"n": self.n, "file": self.file, "page": self.page, "quote": self.quote,
+                "verified": self.verified}
+
+
+@dataclass
+class Answer:
+    text: str
+    found: bool
+    citations: list[Citation] = field(default_factory=list)
+    evidence: list[Hit] = field(default_factory=list)
+    unsupported_sentences: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "answer": self.text,
+            "found": self.found,
+            "citations": [c.to_json() for c in self.citations],
+            "timings": self.timings,
+        }

@@ -1,0 +1,155 @@
+"""Indexing and search benchmark: throughput split by stage, peak memory, latency percentiles."""
+
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from desk.config.settings import load_settings
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _percentiles(values: list[float]) -> dict[str, float]:
+    values = sorted(values)
+    return {"p50": round(statistics.median(values), 2),
+            "p95": round(values[int(0.95 * (len(values) - 1))], 2)}
+
+
+def _queries(set_path: Path | None) -> list[str]:
+    if set_path is None:
+        return ["termination for convenience notice period", "governing law",
+                "exclusivity", "limitation of liability", "Section 12.3", "assignment consent"]
+    from desk.index.evaluation import load_set
+
+    data = load_set(set_path)
+    return [t["query"] for t in data["tests"]]  # type: ignore[index, union-attr]
+
+
+def run(pdfs: Path, set_path: Path | None, scale_chunks: int = 0) -> dict[str, object]:
+    """Index `pdfs` into a temporary matter (fresh DESK_HOME) and time everything."""
+    from desk.index.matter import open_matter
+    from desk.index.retriever import Retriever
+    from desk.ingest.importer import ImportJob
+
+    settings = load_settings()
+    report: dict[str, object] = {"machine": {"cpus": os.cpu_count()}}
+    with tempfile.TemporaryDirectory(prefix="desk-bench-") as home:
+        previous = os.environ.get("DESK_HOME")
+        os.environ["DESK_HOME"] = home
+        try:
+            matter = open_matter("bench", settings)
+            matter.embedder.embed(["warm up"])  # model load is not indexing throughput
+            rss_before = _peak_rss_mb()
+            job = ImportJob(matter, [pdfs], settings.chunking.size, settings.chunking.overlap)
+            for _ in job.run():
+                pass
+            s = job.summary
+            report["index"] = {
+                "documents": s.added, "pages": s.pages, "chunks": s.chunks,
+                "seconds": round(s.seconds, 2),
+                "pages_per_s": round(s.pages / s.seconds, 1),
+                "chunks_per_s": round(s.chunks / s.seconds, 1),
+                "extract_s": round(s.extract_seconds, 2),
+                "extract_pages_per_s": round(s.pages / max(s.extract_seconds, 1e-9), 1),
+                "write_s": round(s.write_seconds, 2),
+                "embed_s": round(s.embed_seconds, 2),
+                "embed_chunks_per_s": round(s.chunks / max(s.embed_seconds, 1e-9), 1),
+                "peak_rss_mb": round(_peak_rss_mb(), 1),
+                "rss_growth_mb": round(_peak_rss_mb() - rss_before, 1),
+                "disk_mb": round(sum(f.stat().st_size for f in matter.path.iterdir())
+                                 / 2**20, 1),
+            }
+            queries = _queries(set_path)
+            report["search"] = _time_search(Retriever(matter, settings.retrieval), queries)
+            if scale_chunks:
+                report["scale"] = _scale(matter, queries, scale_chunks)
+            matter.close()
+        finally:
+            if previous is None:
+                os.environ.pop("DESK_HOME", None)
+            else:
+                os.environ["DESK_HOME"] = previous
+    return report
+
+
+def _time_search(retriever: object, queries: list[str], k: int = 8) -> dict[str, object]:
+    times = []
+    for query in queries:
+        started = time.perf_counter()
+        retriever.search(query, k=k)  # type: ignore[attr-defined]
+        times.append((time.perf_counter() - started) * 1000)
+    return {"queries": len(queries), "k": k, "latency_ms": _percentiles(times)}
+
+
+def _scale(source: object, queries: list[str], target: int) -> dict[str, object]:
+    """Grow a copy of the matter to `target` passages by cloning its documents under new names
+    (text and vectors, with a little noise so the clones are not exact duplicates)."""
+    from desk.index.matter import open_matter
+    from desk.index.retriever import Retriever
+
+    src = source  # type: ignore[assignment]
+    big = open_matter("scale")
+    rng = np.random.default_rng(0)
+    docs = src.catalog.documents()  # type: ignore[attr-defined]
+    copies = 0
+    started = time.perf_counter()
+    while big.catalog.counts()["chunks"] < target:
+        for doc in docs:
+            ids = src.catalog.chunk_ids(doc.id)  # type: ignore[attr-defined]
+            chunks = src.catalog.chunks(ids)  # type: ignore[attr-defined]
+            vectors = src.vectors.vectors(ids)  # type: ignore[attr-defined]
+            with big.catalog.transaction() as db:
+                name = f"copy{copies:04d} {doc.file_name}"
+                new_id = big.catalog.add_document(db, name, f"/synthetic/{name}",
+                                                  f"{copies}-{doc.sha256}", [], name)
+                first = db.execute("SELECT coalesce(max(id), 0) FROM chunks").fetchone()[0] + 1
+                big.catalog.add_chunks(db, [c.__class__(new_id, c.page_start, c.page_end,
+                                                        c.char_start, c.char_end, c.text)
+                                            for c in (chunks[i] for i in ids)])
+            noisy = vectors + rng.normal(0, 0.01, vectors.shape).astype(np.float32)
+            new_ids = list(range(first, first + len(ids)))
+            big.vectors.add(new_ids, noisy / np.linalg.norm(noisy, axis=1, keepdims=True))
+            copies += 1
+            if big.catalog.counts()["chunks"] >= target:
+                break
+    big.vectors.save()
+    big.catalog.mark_embedded(big.catalog.chunk_ids())
+    build_s = time.perf_counter() - started
+    rss = _peak_rss_mb()
+    result = {"chunks": big.catalog.counts()["chunks"], "build_s": round(build_s, 1),
+              "disk_mb": round(sum(f.stat().st_size for f in big.path.iterdir()) / 2**20, 1),
+              "peak_rss_mb": round(rss, 1)}
+    result["search"] = _time_search(Retriever(big), queries)
+    big.close()
+    return result
+
+
+def format_report(report: dict[str, object]) -> str:
+    idx = report["index"]  # type: ignore[index]
+    lines = [
+        f"Indexing ({report['machine']['cpus']} CPUs): {idx['documents']} documents, "  # type: ignore[index]
+        f"{idx['pages']} pages, {idx['chunks']} passages in {idx['seconds']} s",
+        f"  end to end: {idx['pages_per_s']} pages/s, {idx['chunks_per_s']} passages/s",
+        f"  extract+chunk: {idx['extract_s']} s ({idx['extract_pages_per_s']} pages/s); "
+        f"catalog write: {idx['write_s']} s; embed+save: {idx['embed_s']} s "
+        f"({idx['embed_chunks_per_s']} passages/s)",
+        f"  peak RSS {idx['peak_rss_mb']} MB; matter on disk {idx['disk_mb']} MB",
+    ]
+    s = report["search"]  # type: ignore[index]
+    lines.append(f"Search ({s['queries']} queries, k={s['k']}): p50 {s['latency_ms']['p50']} ms, "
+                 f"p95 {s['latency_ms']['p95']} ms")
+    if "scale" in report:
+        sc = report["scale"]  # type: ignore[index]
+        lines.append(f"Scale: {sc['chunks']} passages, {sc['disk_mb']} MB on disk, peak RSS "
+                     f"{sc['peak_rss_mb']} MB; search p50 {sc['search']['latency_ms']['p50']} ms, "
+                     f"p95 {sc['search']['latency_ms']['p95']} ms")
+    return "\n".join(lines)

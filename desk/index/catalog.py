@@ -1,0 +1,287 @@
+"""The matter's SQLite catalog: documents, pages, chunks, FTS5 keyword index, problems, chats.
+
+The catalog is the source of truth; the vector file is derived from it and repaired against it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from desk.core.types import Chunk, Document, Page, Word
+
+WORD_DTYPE = np.dtype([("x0", "f4"), ("y0", "f4"), ("x1", "f4"), ("y1", "f4"),
+                       ("start", "i4"), ("end", "i4")])
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    file_name TEXT NOT NULL,
+    path TEXT NOT NULL UNIQUE,
+    sha256 TEXT NOT NULL,
+    page_count INTEGER NOT NULL DEFAULT 0,
+    status TEXT NOT NULL,
+    error TEXT NOT NULL DEFAULT '',
+    pages_needing_ocr INTEGER NOT NULL DEFAULT 0,
+    added_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pages (
+    doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    number INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    words BLOB NOT NULL,
+    PRIMARY KEY (doc_id, number)
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    page_start INTEGER NOT NULL,
+    page_end INTEGER NOT NULL,
+    char_start INTEGER NOT NULL,
+    char_end INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    embedded INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE INDEX IF NOT EXISTS chunks_pending ON chunks(embedded) WHERE embedded = 0;
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    text, content='chunks', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
+    INSERT INTO chunks_fts(rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
+    INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+CREATE VIRTUAL TABLE IF NOT EXISTS documents_fts USING fts5(
+    profile, tokenize='unicode61 remove_diacritics 2'
+);
+CREATE TABLE IF NOT EXISTS problems (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    file TEXT NOT NULL,
+    error TEXT NOT NULL,
+    at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS conversations (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    title TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS turns (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    question TEXT NOT NULL,
+    answer_json TEXT NOT NULL,
+    at REAL NOT NULL
+);
+"""
+
+DOC_COLUMNS = "id, file_name, path, sha256, page_count, status, error, pages_needing_ocr"
+CHUNK_COLUMNS = "id, doc_id, page_start, page_end, char_start, char_end, text"
+
+
+def pack_words(words: list[Word]) -> bytes:
+    arr = np.array([(w.x0, w.y0, w.x1, w.y1, w.start, w.end) for w in words], dtype=WORD_DTYPE)
+    return arr.tobytes()
+
+
+def unpack_words(blob: bytes) -> list[Word]:
+    arr = np.frombuffer(blob, dtype=WORD_DTYPE)
+    return [Word(float(r["x0"]), float(r["y0"]), float(r["x1"]), float(r["y1"]),
+                 int(r["start"]), int(r["end"])) for r in arr]
+
+
+class Catalog:
+    """One connection per thread; writes go through `transaction()`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.db = sqlite3.connect(path, timeout=30, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self.db:
+            yield self.db
+
+    # -- meta -----------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    # -- documents ------------------------------------------------------------------------
+    def document_by_path(self, path: str) -> Document | None:
+        row = self.db.execute(f"SELECT {DOC_COLUMNS} FROM documents WHERE path=?",
+                              (path,)).fetchone()
+        return Document(*row) if row else None
+
+    def document(self, doc_id: int) -> Document | None:
+        row = self.db.execute(f"SELECT {DOC_COLUMNS} FROM documents WHERE id=?",
+                              (doc_id,)).fetchone()
+        return Document(*row) if row else None
+
+    def documents(self) -> list[Document]:
+        rows = self.db.execute(f"SELECT {DOC_COLUMNS} FROM documents ORDER BY file_name")
+        return [Document(*r) for r in rows]
+
+    def find_documents(self, name: str) -> list[Document]:
+        """Documents whose file name or path equals (or, failing that, contains) `name`."""
+        exact = [d for d in self.documents() if name in (d.file_name, d.path)]
+        if exact:
+            return exact
+        low = name.lower()
+        return [d for d in self.documents() if low in d.file_name.lower()]
+
+    def add_document(self, db: sqlite3.Connection, file_name: str, path: str, sha256: str,
+                     pages: list[Page], profile: str) -> int:
+        """Insert a document with its pages (inside the caller's transaction)."""
+        needing_ocr = sum(1 for p in pages if p.needs_ocr)
+        cur = db.execute(
+            "INSERT INTO documents(file_name, path, sha256, page_count, status, "
+            "pages_needing_ocr, added_at) VALUES (?, ?, ?, ?, 'indexed', ?, ?)",
+            (file_name, path, sha256, len(pages), needing_ocr, time.time()))
+        doc_id = int(cur.lastrowid or 0)
+        db.executemany("INSERT INTO pages(doc_id, number, text, words) VALUES (?, ?, ?, ?)",
+                       [(doc_id, p.number, p.text, pack_words(p.words)) for p in pages])
+        db.execute("INSERT INTO documents_fts(rowid, profile) VALUES (?, ?)", (doc_id, profile))
+        return doc_id
+
+    def delete_document(self, db: sqlite3.Connection, doc_id: int) -> list[int]:
+        """Delete a document with its pages and chunks; return the removed chunk ids."""
+        ids = [r[0] for r in db.execute("SELECT id FROM chunks WHERE doc_id=?", (doc_id,))]
+        db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
+        db.execute("DELETE FROM documents_fts WHERE rowid=?", (doc_id,))
+        db.execute("DELETE FROM documents WHERE id=?", (doc_id,))
+        return ids
+
+    def add_chunks(self, db: sqlite3.Connection, chunks: Iterable[Chunk]) -> int:
+        rows = [(c.doc_id, c.page_start, c.page_end, c.char_start, c.char_end, c.text)
+                for c in chunks]
+        db.executemany("INSERT INTO chunks(doc_id, page_start, page_end, char_start, char_end, "
+                       "text) VALUES (?, ?, ?, ?, ?, ?)", rows)
+        return len(rows)
+
+    def record_problem(self, file: str, error: str) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT INTO problems(file, error, at) VALUES (?, ?, ?)",
+                       (file, error, time.time()))
+
+    def problems(self) -> list[tuple[str, str]]:
+        return [(r[0], r[1]) for r in
+                self.db.execute("SELECT file, error FROM problems ORDER BY id")]
+
+    def clear_problems(self, file: str) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM problems WHERE file=?", (file,))
+
+    # -- pages and chunks -----------------------------------------------------------------
+    def page(self, doc_id: int, number: int) -> Page | None:
+        row = self.db.execute("SELECT number, text, words FROM pages WHERE doc_id=? AND number=?",
+                              (doc_id, number)).fetchone()
+        return Page(row[0], row[1], unpack_words(row[2])) if row else None
+
+    def page_texts(self, doc_id: int) -> list[str]:
+        return [r[0] for r in self.db.execute(
+            "SELECT text FROM pages WHERE doc_id=? ORDER BY number", (doc_id,))]
+
+    def chunks(self, ids: Iterable[int]) -> dict[int, Chunk]:
+        id_list = list(ids)
+        result: dict[int, Chunk] = {}
+        for start in range(0, len(id_list), 900):
+            batch = id_list[start:start + 900]
+            marks = ",".join("?" * len(batch))
+            for r in self.db.execute(f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE id IN ({marks})",
+                                     batch):
+                result[r[0]] = Chunk(r[1], r[2], r[3], r[4], r[5], r[6], id=r[0])
+        return result
+
+    def chunk_ids(self, doc_id: int | None = None) -> list[int]:
+        if doc_id is None:
+            return [r[0] for r in self.db.execute("SELECT id FROM chunks")]
+        return [r[0] for r in self.db.execute("SELECT id FROM chunks WHERE doc_id=?", (doc_id,))]
+
+    def pending_chunks(self, after_id: int, limit: int) -> list[tuple[int, str]]:
+        return [(r[0], r[1]) for r in self.db.execute(
+            "SELECT id, text FROM chunks WHERE embedded=0 AND id>? ORDER BY id LIMIT ?",
+            (after_id, limit))]
+
+    def count_pending(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM chunks WHERE embedded=0").fetchone()[0])
+
+    def mark_embedded(self, ids: Iterable[int], value: int = 1) -> None:
+        with self.transaction() as db:
+            db.executemany("UPDATE chunks SET embedded=? WHERE id=?", [(value, i) for i in ids])
+
+    def set_embedded_state(self, present: set[int]) -> int:
+        """Make the embedded flags agree with the vector file; return how many were wrong."""
+        flagged = {r[0] for r in self.db.execute("SELECT id FROM chunks WHERE embedded=1")}
+        missing = flagged - present
+        extra = {r[0] for r in self.db.execute("SELECT id FROM chunks WHERE embedded=0")} & present
+        with self.transaction() as db:
+            db.executemany("UPDATE chunks SET embedded=0 WHERE id=?", [(i,) for i in missing])
+            db.executemany("UPDATE chunks SET embedded=1 WHERE id=?", [(i,) for i in extra])
+        return len(missing)
+
+    def counts(self) -> dict[str, int]:
+        q = self.db.execute
+        return {
+            "documents": int(q("SELECT count(*) FROM documents").fetchone()[0]),
+            "pages": int(q("SELECT coalesce(sum(page_count),0) FROM documents").fetchone()[0]),
+            "chunks": int(q("SELECT count(*) FROM chunks").fetchone()[0]),
+            "pending": self.count_pending(),
+        }
+
+    # -- keyword search -------------------------------------------------------------------
+    def keyword_search(self, fts_query: str, limit: int,
+                       doc_ids: list[int] | None = None) -> list[tuple[int, float]]:
+        """BM25 over chunks; returns (chunk id, score) with higher = better."""
+        if not fts_query:
+            return []
+        sql = ("SELECT c.id, bm25(chunks_fts) AS s FROM chunks_fts JOIN chunks c ON "
+               "c.id = chunks_fts.rowid WHERE chunks_fts MATCH ?")
+        params: list[object] = [fts_query]
+        if doc_ids is not None:
+            sql += f" AND c.doc_id IN ({','.join('?' * len(doc_ids))})"
+            params.extend(doc_ids)
+        sql += " ORDER BY s LIMIT ?"
+        params.append(limit)
+        try:
+            return [(r[0], -r[1]) for r in self.db.execute(sql, params)]
+        except sqlite3.OperationalError:
+            return []  # a query FTS5 cannot parse finds nothing rather than failing the search
+
+    def document_search(self, fts_query: str, limit: int) -> list[tuple[int, float]]:
+        if not fts_query:
+            return []
+        try:
+            return [(r[0], -r[1]) for r in self.db.execute(
+                "SELECT rowid, bm25(documents_fts) AS s FROM documents_fts WHERE documents_fts "
+                "MATCH ? ORDER BY s LIMIT ?", (fts_query, limit))]
+        except sqlite3.OperationalError:
+            return []
+
+    def chunk_docs(self, ids: Iterable[int]) -> dict[int, int]:
+        id_list = list(ids)
+        out: dict[int, int] = {}
+        for start in range(0, len(id_list), 900):
+            batch = id_list[start:start + 900]
+            out.update(self.db.execute(
+                f"SELECT id, doc_id FROM chunks WHERE id IN ({','.join('?' * len(batch))})",
+                batch).fetchall())
+        return out

@@ -1,0 +1,179 @@
+"""A matter: a named set of documents with its own catalog and vector file, and one writer at a time."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from desk.config.fingerprint import IndexFingerprint
+from desk.config.paths import matter_slug, matters_dir
+from desk.core.errors import DeskError, IndexMismatch, MatterBusy
+from desk.core.progress import CancelToken, Progress
+from desk.index.catalog import Catalog
+from desk.config.settings import Settings, load_settings
+from desk.index.embedder import Embedder, get_embedder
+from desk.index.vectors import VectorStore
+
+EMBED_BATCH = 256
+SAVE_EVERY_SECONDS = 20.0
+
+
+def list_matters() -> list[str]:
+    names = []
+    for folder in sorted(matters_dir().iterdir()):
+        info = folder / "matter.json"
+        if info.exists():
+            try:
+                names.append(json.loads(info.read_text(encoding="utf-8"))["name"])
+            except (OSError, ValueError, KeyError):
+                continue
+    return names
+
+
+def matter_path(name: str) -> Path:
+    return matters_dir() / matter_slug(name)
+
+
+def delete_matter(name: str) -> None:
+    path = matter_path(name)
+    if not (path / "matter.json").exists():
+        raise DeskError(f"There is no matter named {name!r}.")
+    shutil.rmtree(path)
+
+
+def rename_matter(old: str, new: str) -> None:
+    src, dst = matter_path(old), matter_path(new)
+    if not (src / "matter.json").exists():
+        raise DeskError(f"There is no matter named {old!r}.")
+    if (dst / "matter.json").exists():
+        raise DeskError(f"A matter named {new!r} already exists.")
+    os.replace(src, dst)
+    (dst / "matter.json").write_text(json.dumps({"name": new}), encoding="utf-8")
+
+
+class Matter:
+    """Opens (or creates) a matter; checks how its index was built; repairs the vector file."""
+
+    def __init__(self, name: str, embedder: Embedder, fingerprint: IndexFingerprint,
+                 create: bool = True, check_fingerprint: bool = True) -> None:
+        self.name = name
+        self.path = matter_path(name)
+        if not (self.path / "matter.json").exists():
+            if not create:
+                raise DeskError(f"There is no matter named {name!r}. Import documents into it "
+                                f"first: desk index --matter {json.dumps(name)} PATH")
+            self.path.mkdir(parents=True, exist_ok=True)
+            (self.path / "matter.json").write_text(json.dumps({"name": name}), encoding="utf-8")
+        self.embedder = embedder
+        self.fingerprint = fingerprint
+        self.catalog = Catalog(self.path / "catalog.sqlite")
+        if check_fingerprint:
+            self._check_fingerprint()
+        self.vectors = VectorStore(self.path / "vectors.hnsw", fingerprint.dimension)
+        self._lock_fh: object | None = None
+        self.repaired = self._reconcile()
+
+    def _check_fingerprint(self) -> None:
+        stored = self.catalog.get_meta("fingerprint")
+        if stored is None:
+            self.catalog.set_meta("fingerprint", self.fingerprint.to_json())
+            return
+        built = IndexFingerprint.from_json(stored)
+        if built != self.fingerprint:
+            raise IndexMismatch(
+                f"Matter {self.name!r} was indexed with {built.describe()}, but the current "
+                f"settings use {self.fingerprint.describe()}. Rebuild it with "
+                f"`desk index --matter {json.dumps(self.name)} --rebuild` (or restore the settings).")
+
+    def _reconcile(self) -> int:
+        """Make the vector file agree with the catalog after a crash; return chunks to re-embed."""
+        in_index = self.vectors.ids()
+        live = set(self.catalog.chunk_ids())
+        stale = sorted(in_index - live)
+        if stale:
+            self.vectors.remove(stale)
+        return self.catalog.set_embedded_state(in_index & live)
+
+    def close(self) -> None:
+        self.release()
+        self.catalog.close()
+
+    # -- writing --------------------------------------------------------------------------
+    def acquire(self) -> None:
+        """Take the matter's write lock (one writer across processes)."""
+        if self._lock_fh is not None:
+            return
+        fh = open(self.path / "write.lock", "w")
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            fh.close()
+            raise MatterBusy(f"Matter {self.name!r} is being changed by another Desk process; "
+                             "try again when it finishes.") from exc
+        self._lock_fh = fh
+
+    def release(self) -> None:
+        if self._lock_fh is not None:
+            self._lock_fh.close()  # type: ignore[attr-defined]
+            self._lock_fh = None
+
+    def remove_chunks_from_vectors(self, ids: list[int]) -> None:
+        self.vectors.remove(ids)
+        if self.vectors.needs_compaction():
+            self.vectors.compact()
+        self.vectors.save()
+
+    def embed_pending(self, cancel: CancelToken | None = None) -> Iterator[Progress]:
+        """Embed every chunk the vector file lacks, saving atomically as it goes."""
+        total = self.catalog.count_pending()
+        progress = Progress("embed", 0, total, "Semantic index")
+        if not total:
+            return
+        yield progress
+        unsaved: list[int] = []
+        last_save = time.monotonic()
+        after_id = 0
+        try:
+            while True:
+                if cancel:
+                    cancel.raise_if_cancelled()
+                batch = self.catalog.pending_chunks(after_id, EMBED_BATCH)
+                if not batch:
+                    break
+                after_id = batch[-1][0]
+                unique: dict[str, int] = {}
+                for _, text in batch:
+                    unique.setdefault(text, len(unique))  # identical boilerplate is embedded once
+                vectors = self.embedder.embed(list(unique))
+                self.vectors.add([i for i, _ in batch],
+                                 vectors[[unique[t] for _, t in batch]])
+                unsaved.extend(i for i, _ in batch)
+                progress.done += len(batch)
+                if time.monotonic() - last_save > SAVE_EVERY_SECONDS:
+                    self._save(unsaved)
+                    unsaved = []
+                    last_save = time.monotonic()
+                yield progress
+        finally:
+            if unsaved:
+                self._save(unsaved)
+
+    def _save(self, ids: list[int]) -> None:
+        # Vector file first, then the flags: a kill in between only causes re-embedding.
+        self.vectors.save()
+        self.catalog.mark_embedded(ids)
+
+
+def open_matter(name: str, settings: Settings | None = None, create: bool = True,
+                check_fingerprint: bool = True) -> Matter:
+    """Open a matter with the embedder and chunking the settings name."""
+    settings = settings or load_settings()
+    embedder = get_embedder(settings.embedder)
+    fingerprint = IndexFingerprint(embedder.name, embedder.dimension, settings.chunking.size,
+                                   settings.chunking.overlap)
+    return Matter(name, embedder, fingerprint, create=create, check_fingerprint=check_fingerprint)

@@ -1,0 +1,129 @@
+"""Hybrid retrieval: dense (HNSW) and lexical (FTS5 BM25, plus exact identifier phrases) fused by
+reciprocal rank, scoped to a matter or a document, favouring a document the question names."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+
+from desk.config.settings import RetrievalSettings
+from desk.core.errors import DeskError
+from desk.core.types import Hit
+from desk.index.matter import Matter
+from desk.index.query import parse_query, split_clauses
+
+MODES = ("hybrid", "dense", "lexical")
+NAMING_RATIO = 1.5  # a clause names a document when it matches it this much better than the next
+
+
+@dataclass
+class Focus:
+    """The document a question names, and the question with the naming clause taken out."""
+
+    doc_id: int | None
+    question: str
+
+
+class Retriever:
+    def __init__(self, matter: Matter, settings: RetrievalSettings | None = None,
+                 mode: str = "hybrid") -> None:
+        if mode not in MODES:
+            raise DeskError(f"Unknown retrieval mode {mode!r}; use one of {', '.join(MODES)}.")
+        self.matter = matter
+        self.settings = settings or RetrievalSettings()
+        self.mode = mode
+        self.last_ms = 0.0
+
+    # -- public -------------------------------------------------------------------------
+    def search(self, query: str, k: int = 8, document: str | None = None) -> list[Hit]:
+        started = time.perf_counter()
+        catalog = self.matter.catalog
+        doc_ids: list[int] | None = None
+        if document:
+            docs = catalog.find_documents(document)
+            if not docs:
+                raise DeskError(f"No document named {document!r} in matter {self.matter.name!r}.")
+            doc_ids = [d.id for d in docs]
+            focus = Focus(None, query)
+        else:
+            focus = self.focus(query)
+            if focus.doc_id is not None:
+                doc_ids = [focus.doc_id]
+        fused = self._fuse(focus.question, doc_ids, max(k, 1))
+        hits = self._hits(fused[:k])
+        self.last_ms = (time.perf_counter() - started) * 1000
+        return hits
+
+    def focus(self, query: str) -> Focus:
+        """Find a document named by one clause of the question; other clauses are the question."""
+        documents = self.matter.catalog.counts()["documents"]
+        if documents <= 1:
+            return Focus(None, query)
+        clauses = split_clauses(query)
+        for clause in clauses:
+            ranked = self.matter.catalog.document_search(parse_query(clause).terms_query, 2)
+            if not ranked:
+                continue
+            best = ranked[0][1]
+            second = ranked[1][1] if len(ranked) > 1 else 0.0
+            if best > 0 and best >= NAMING_RATIO * max(second, 1e-9):
+                rest = [c for c in clauses if c != clause]
+                return Focus(ranked[0][0], "; ".join(rest) if rest else query)
+        return Focus(None, query)
+
+    # -- rankers --------------------------------------------------------------------------
+    def _dense(self, text: str, doc_ids: list[int] | None, n: int) -> list[int]:
+        vector = self.matter.embedder.embed([text])[0]
+        store = self.matter.vectors
+        if doc_ids is None:
+            return [i for i, _ in store.search(vector, n)]
+        present = store.ids()
+        ids = [i for d in doc_ids for i in self.matter.catalog.chunk_ids(d) if i in present]
+        if not ids:
+            return []
+        sims = store.vectors(ids) @ vector  # exact cosine within a document: small and precise
+        order = np.argsort(-sims)[:n]
+        return [ids[i] for i in order]
+
+    def _lexical(self, text: str, doc_ids: list[int] | None, n: int) -> tuple[list[int], list[int]]:
+        parsed = parse_query(text)
+        catalog = self.matter.catalog
+        terms = [i for i, _ in catalog.keyword_search(parsed.terms_query, n, doc_ids)]
+        phrases = [i for i, _ in catalog.keyword_search(parsed.phrases_query, n, doc_ids)]
+        return terms, phrases
+
+    def _fuse(self, text: str, doc_ids: list[int] | None, k: int) -> list[tuple[int, float]]:
+        n = max(self.settings.candidates, k)
+        rankings: list[list[int]] = []
+        if self.mode in ("hybrid", "dense"):
+            rankings.append(self._dense(text, doc_ids, n))
+        if self.mode in ("hybrid", "lexical"):
+            terms, phrases = self._lexical(text, doc_ids, n)
+            rankings.extend([terms, phrases])
+        if len([r for r in rankings if r]) == 1:
+            only = next(r for r in rankings if r)
+            return [(cid, 1.0 / (self.settings.rrf_k + rank + 1)) for rank, cid in enumerate(only)]
+        scores: dict[int, float] = defaultdict(float)
+        for ranking in rankings:
+            for rank, cid in enumerate(ranking):
+                scores[cid] += 1.0 / (self.settings.rrf_k + rank + 1)
+        return sorted(scores.items(), key=lambda item: -item[1])
+
+    def _hits(self, ranked: list[tuple[int, float]]) -> list[Hit]:
+        catalog = self.matter.catalog
+        chunks = catalog.chunks([cid for cid, _ in ranked])
+        names: dict[int, str] = {}
+        hits = []
+        for cid, score in ranked:
+            chunk = chunks.get(cid)
+            if chunk is None:
+                continue  # removed since the vector file was written
+            if chunk.doc_id not in names:
+                doc = catalog.document(chunk.doc_id)
+                names[chunk.doc_id] = doc.file_name if doc else "?"
+            hits.append(Hit(cid, chunk.doc_id, names[chunk.doc_id], chunk.page_start,
+                            chunk.page_end, chunk.char_start, chunk.char_end, chunk.text, score))
+        return hits

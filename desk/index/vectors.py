@@ -1,0 +1,104 @@
+"""Dense vectors in an hnswlib HNSW index (cosine), saved atomically, grown without a cap.
+
+Labels are catalog chunk ids (never reused), so the file can be checked against the catalog.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import hnswlib
+import numpy as np
+
+
+class VectorStore:
+    def __init__(self, path: Path, dimension: int, ef_construction: int = 200, m: int = 16) -> None:
+        self.path = path
+        self.dimension = dimension
+        self._ef_construction = ef_construction
+        self._m = m
+        self.index = hnswlib.Index(space="cosine", dim=dimension)
+        self.deleted: set[int] = set()
+        if path.exists():
+            try:
+                self.index.load_index(str(path), allow_replace_deleted=False)
+            except Exception:
+                # A damaged vector file is rebuilt from the catalog; nothing else is lost.
+                self._new(1024)
+        else:
+            self._new(1024)
+        self.index.set_ef(128)
+
+    def _new(self, capacity: int) -> None:
+        self.index = hnswlib.Index(space="cosine", dim=self.dimension)
+        self.index.init_index(max_elements=capacity, ef_construction=self._ef_construction,
+                              M=self._m)
+        self.index.set_ef(128)
+        self.deleted = set()
+
+    @property
+    def count(self) -> int:
+        return int(self.index.get_current_count()) - len(self.deleted)
+
+    def ids(self) -> set[int]:
+        return set(int(i) for i in self.index.get_ids_list()) - self.deleted
+
+    def add(self, ids: list[int], vectors: np.ndarray) -> None:
+        if not ids:
+            return
+        needed = self.index.get_current_count() + len(ids)
+        if needed > self.index.get_max_elements():
+            self.index.resize_index(max(needed, self.index.get_max_elements() * 2))
+        self.index.add_items(vectors, np.asarray(ids, dtype=np.int64), num_threads=1)
+        self.deleted.difference_update(ids)
+
+    def remove(self, ids: list[int]) -> None:
+        present = set(int(i) for i in self.index.get_ids_list())
+        for i in ids:
+            if i in present and i not in self.deleted:
+                try:
+                    self.index.mark_deleted(i)
+                except RuntimeError:
+                    pass  # already marked in an earlier run whose file was saved
+                self.deleted.add(i)
+
+    def needs_compaction(self) -> bool:
+        total = self.index.get_current_count()
+        return total > 1000 and len(self.deleted) > 0.2 * total
+
+    def compact(self) -> None:
+        """Rebuild without deleted items (hnswlib only marks them)."""
+        live = sorted(self.ids())
+        vectors = np.asarray(self.index.get_items(live), dtype=np.float32) if live else None
+        self._new(max(1024, len(live) * 2))
+        if vectors is not None:
+            self.add(live, vectors)
+
+    def vectors(self, ids: list[int]) -> np.ndarray:
+        if not ids:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.asarray(self.index.get_items(ids), dtype=np.float32)
+
+    def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """Nearest chunk ids with cosine similarity (higher = better)."""
+        available = self.count
+        if available == 0:
+            return []
+        k = min(k, available)
+        self.index.set_ef(max(128, k * 2))
+        labels, distances = self.index.knn_query(vector.reshape(1, -1), k=k, num_threads=1)
+        return [(int(label), 1.0 - float(d)) for label, d in zip(labels[0], distances[0])]
+
+    def save(self) -> None:
+        """Write to a temporary file, fsync, then rename: a kill leaves the old or the new file."""
+        tmp = self.path.with_suffix(".tmp")
+        self.index.save_index(str(tmp))
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.path)
+        dir_fd = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)

@@ -1,0 +1,1 @@
+"""PDF reading, page-aware chunking, and import jobs that yield progress."""
