@@ -21,7 +21,8 @@ class ChunkingSettings:
 @dataclass
 class RetrievalSettings:
     candidates: int = 100  # per ranker, before fusion
-    rrf_k: int = 60
+    rrf_k: int = 20  # measured on the dev set: 20 beats the textbook 60 by ~0.02 page recall@8
+    lexical_weight: float = 0.7  # BM25 is noisier than MiniLM on paraphrased questions
 
 
 @dataclass

@@ -97,19 +97,17 @@ class Retriever:
 
     def _fuse(self, text: str, doc_ids: list[int] | None, k: int) -> list[tuple[int, float]]:
         n = max(self.settings.candidates, k)
-        rankings: list[list[int]] = []
+        rankings: list[tuple[float, list[int]]] = []
         if self.mode in ("hybrid", "dense"):
-            rankings.append(self._dense(text, doc_ids, n))
+            rankings.append((1.0, self._dense(text, doc_ids, n)))
         if self.mode in ("hybrid", "lexical"):
             terms, phrases = self._lexical(text, doc_ids, n)
-            rankings.extend([terms, phrases])
-        if len([r for r in rankings if r]) == 1:
-            only = next(r for r in rankings if r)
-            return [(cid, 1.0 / (self.settings.rrf_k + rank + 1)) for rank, cid in enumerate(only)]
+            # Exact identifier phrases weigh fully: that is where embeddings fail.
+            rankings.extend([(self.settings.lexical_weight, terms), (1.0, phrases)])
         scores: dict[int, float] = defaultdict(float)
-        for ranking in rankings:
+        for weight, ranking in rankings:
             for rank, cid in enumerate(ranking):
-                scores[cid] += 1.0 / (self.settings.rrf_k + rank + 1)
+                scores[cid] += weight / (self.settings.rrf_k + rank + 1)
         return sorted(scores.items(), key=lambda item: -item[1])
 
     def _hits(self, ranked: list[tuple[int, float]]) -> list[Hit]:

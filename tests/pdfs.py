@@ -1,0 +1,58 @@
+"""Real PDFs for tests, made with PyMuPDF."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pymupdf
+
+
+def make_pdf(path: Path, pages: list[str], fontsize: float = 10) -> Path:
+    """One string per page, laid out in a text box with line wrapping."""
+    doc = pymupdf.open()
+    for text in pages:
+        page = doc.new_page(width=612, height=792)
+        if text:
+            rect = pymupdf.Rect(72, 72, 540, 740)
+            page.insert_textbox(rect, text, fontsize=fontsize, fontname="helv")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc.save(path)
+    doc.close()
+    return path
+
+
+def make_scanned_pdf(path: Path, with_text_page: bool = False) -> Path:
+    """A page that is only an image (as a scanner makes), optionally after a page of text."""
+    doc = pymupdf.open()
+    if with_text_page:
+        doc.new_page().insert_text((72, 72), "This page has a text layer about indemnification.")
+    page = doc.new_page()
+    pix = pymupdf.Pixmap(pymupdf.csRGB, pymupdf.IRect(0, 0, 200, 100), False)
+    pix.clear_with(200)
+    page.insert_image(pymupdf.Rect(72, 72, 472, 272), pixmap=pix)
+    doc.save(path)
+    doc.close()
+    return path
+
+
+def make_encrypted_pdf(path: Path) -> Path:
+    doc = pymupdf.open()
+    doc.new_page().insert_text((72, 72), "Privileged and confidential settlement terms.")
+    doc.save(path, encryption=pymupdf.PDF_ENCRYPT_AES_256, owner_pw="owner", user_pw="secret")
+    doc.close()
+    return path
+
+
+CONTRACT_PAGES = [
+    "MASTER SERVICES AGREEMENT\n\nThis Master Services Agreement is entered into between "
+    "Acme Widgets, Inc. (\"Supplier\") and Blue River Holdings LLC (\"Customer\").\n\n"
+    "1. Definitions. \"Confidential Information\" means any non-public information disclosed "
+    "by either party.",
+    "12. Term and Termination.\n\n12.3 Termination for Convenience. Either party may terminate "
+    "this Agreement for convenience upon ninety (90) days prior written notice to the other "
+    "party.\n\n12.4 Effect of Termination. Upon termination Customer shall pay all fees accrued.",
+    "18. Governing Law. This Agreement shall be governed by the laws of the State of Delaware. "
+    "Any dispute shall be brought in the court handling case No. 2:21-cv-01234 or, for civil "
+    "rights claims under 42 U.S.C. § 1983, in federal court.\n\n19. Notices. All notices shall "
+    "be in writing.",
+]
