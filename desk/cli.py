@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from desk.config.settings import load_settings
 from desk.core.errors import DeskError
@@ -138,7 +139,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     try:
         results = {}
         for mode in args.mode.split(","):
-            result = evaluate_retrieval(matter, data["tests"], ks, mode=mode)  # type: ignore[arg-type]
+            result = evaluate_retrieval(matter, data["tests"], ks, mode=mode)
             results[mode] = result
             if not args.json:
                 print(f"## {mode}\n{result.table()}\n")
@@ -164,7 +165,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def cmd_matters(args: argparse.Namespace) -> int:
     from desk.index.matter import list_matters, open_matter
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name in list_matters():
         matter = open_matter(name, create=False, check_fingerprint=False)
         try:

@@ -21,7 +21,7 @@ class IndexFingerprint:
         return json.dumps(self.__dict__, sort_keys=True)
 
     @classmethod
-    def from_json(cls, text: str) -> "IndexFingerprint":
+    def from_json(cls, text: str) -> IndexFingerprint:
         return cls(**json.loads(text))
 
     @property

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any
 
 from desk.config.paths import settings_file
@@ -62,7 +62,8 @@ def _build(cls: type, raw: dict[str, Any]) -> Any:
     for key, value in raw.items():
         if key not in known:
             continue  # settings from a newer version are ignored, not fatal
-        default = known[key].default_factory() if callable(known[key].default_factory) else None
+        factory = known[key].default_factory
+        default = factory() if factory is not MISSING else None
         if default is not None and hasattr(default, "__dataclass_fields__") and isinstance(value, dict):
             kwargs[key] = _build(type(default), value)
         else:

@@ -8,6 +8,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -31,17 +32,17 @@ def _queries(set_path: Path | None) -> list[str]:
     from desk.index.evaluation import load_set
 
     data = load_set(set_path)
-    return [t["query"] for t in data["tests"]]  # type: ignore[index, union-attr]
+    return [t["query"] for t in data["tests"]]
 
 
-def run(pdfs: Path, set_path: Path | None, scale_chunks: int = 0) -> dict[str, object]:
+def run(pdfs: Path, set_path: Path | None, scale_chunks: int = 0) -> dict[str, Any]:
     """Index `pdfs` into a temporary matter (fresh DESK_HOME) and time everything."""
     from desk.index.matter import open_matter
     from desk.index.retriever import Retriever
     from desk.ingest.importer import ImportJob
 
     settings = load_settings()
-    report: dict[str, object] = {"machine": {"cpus": os.cpu_count()}}
+    report: dict[str, Any] = {"machine": {"cpus": os.cpu_count()}}
     with tempfile.TemporaryDirectory(prefix="desk-bench-") as home:
         previous = os.environ.get("DESK_HOME")
         os.environ["DESK_HOME"] = home
@@ -81,32 +82,32 @@ def run(pdfs: Path, set_path: Path | None, scale_chunks: int = 0) -> dict[str, o
     return report
 
 
-def _time_search(retriever: object, queries: list[str], k: int = 8) -> dict[str, object]:
+def _time_search(retriever: Any, queries: list[str], k: int = 8) -> dict[str, Any]:
     times = []
     for query in queries:
         started = time.perf_counter()
-        retriever.search(query, k=k)  # type: ignore[attr-defined]
+        retriever.search(query, k=k)
         times.append((time.perf_counter() - started) * 1000)
     return {"queries": len(queries), "k": k, "latency_ms": _percentiles(times)}
 
 
-def _scale(source: object, queries: list[str], target: int) -> dict[str, object]:
+def _scale(source: Any, queries: list[str], target: int) -> dict[str, Any]:
     """Grow a copy of the matter to `target` passages by cloning its documents under new names
     (text and vectors, with a little noise so the clones are not exact duplicates)."""
     from desk.index.matter import open_matter
     from desk.index.retriever import Retriever
 
-    src = source  # type: ignore[assignment]
+    src = source
     big = open_matter("scale")
     rng = np.random.default_rng(0)
-    docs = src.catalog.documents()  # type: ignore[attr-defined]
+    docs = src.catalog.documents()
     copies = 0
     started = time.perf_counter()
     while big.catalog.counts()["chunks"] < target:
         for doc in docs:
-            ids = src.catalog.chunk_ids(doc.id)  # type: ignore[attr-defined]
-            chunks = src.catalog.chunks(ids)  # type: ignore[attr-defined]
-            vectors = src.vectors.vectors(ids)  # type: ignore[attr-defined]
+            ids = src.catalog.chunk_ids(doc.id)
+            chunks = src.catalog.chunks(ids)
+            vectors = src.vectors.vectors(ids)
             with big.catalog.transaction() as db:
                 name = f"copy{copies:04d} {doc.file_name}"
                 new_id = big.catalog.add_document(db, name, f"/synthetic/{name}",
@@ -125,7 +126,7 @@ def _scale(source: object, queries: list[str], target: int) -> dict[str, object]
     big.catalog.mark_embedded(big.catalog.chunk_ids())
     build_s = time.perf_counter() - started
     rss = _peak_rss_mb()
-    result = {"chunks": big.catalog.counts()["chunks"], "build_s": round(build_s, 1),
+    result: dict[str, Any] = {"chunks": big.catalog.counts()["chunks"], "build_s": round(build_s, 1),
               "disk_mb": round(sum(f.stat().st_size for f in big.path.iterdir()) / 2**20, 1),
               "peak_rss_mb": round(rss, 1)}
     result["search"] = _time_search(Retriever(big), queries)
@@ -133,10 +134,10 @@ def _scale(source: object, queries: list[str], target: int) -> dict[str, object]
     return result
 
 
-def format_report(report: dict[str, object]) -> str:
-    idx = report["index"]  # type: ignore[index]
+def format_report(report: dict[str, Any]) -> str:
+    idx = report["index"]
     lines = [
-        f"Indexing ({report['machine']['cpus']} CPUs): {idx['documents']} documents, "  # type: ignore[index]
+        f"Indexing ({report['machine']['cpus']} CPUs): {idx['documents']} documents, "
         f"{idx['pages']} pages, {idx['chunks']} passages in {idx['seconds']} s",
         f"  end to end: {idx['pages_per_s']} pages/s, {idx['chunks_per_s']} passages/s",
         f"  extract+chunk: {idx['extract_s']} s ({idx['extract_pages_per_s']} pages/s); "
@@ -144,11 +145,11 @@ def format_report(report: dict[str, object]) -> str:
         f"({idx['embed_chunks_per_s']} passages/s)",
         f"  peak RSS {idx['peak_rss_mb']} MB; matter on disk {idx['disk_mb']} MB",
     ]
-    s = report["search"]  # type: ignore[index]
+    s = report["search"]
     lines.append(f"Search ({s['queries']} queries, k={s['k']}): p50 {s['latency_ms']['p50']} ms, "
                  f"p95 {s['latency_ms']['p95']} ms")
     if "scale" in report:
-        sc = report["scale"]  # type: ignore[index]
+        sc = report["scale"]
         lines.append(f"Scale: {sc['chunks']} passages, {sc['disk_mb']} MB on disk, peak RSS "
                      f"{sc['peak_rss_mb']} MB; search p50 {sc['search']['latency_ms']['p50']} ms, "
                      f"p95 {sc['search']['latency_ms']['p95']} ms")

@@ -9,8 +9,11 @@ from __future__ import annotations
 import json
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -103,7 +106,7 @@ class EvalResult:
         return "\n".join(lines)
 
 
-def load_set(path: Path) -> dict[str, object]:
+def load_set(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -148,10 +151,8 @@ def evaluate_retrieval(matter: Matter, tests: list[dict], ks: tuple[int, ...] = 
         char_counted += spans_ok
         for k in ks:
             top = hits[:k]
-            sums[k]["doc_recall"] += _share(gold, lambda g: any(h.doc_id == g[0] for h in top))
-            sums[k]["page_recall"] += _share(gold, lambda g: any(
-                h.doc_id == g[0] and any(h.page_start <= p <= h.page_end for p in g[1])
-                for h in top))
+            sums[k]["doc_recall"] += _share(gold, partial(_doc_found, top))
+            sums[k]["page_recall"] += _share(gold, partial(_page_found, top))
             if spans_ok:
                 recall, precision = _char_scores(gold, top, doc_text)
                 sums[k]["char_recall"] += recall
@@ -167,14 +168,24 @@ def evaluate_retrieval(matter: Matter, tests: list[dict], ks: tuple[int, ...] = 
                       round(latencies[int(0.95 * (len(latencies) - 1))], 2))
 
 
-def _share(gold: list, found: object) -> float:
-    return sum(1.0 for g in gold if found(g)) / len(gold)  # type: ignore[operator]
+def _doc_found(hits: list[Hit], gold: tuple[int, list[int], Any]) -> bool:
+    return any(h.doc_id == gold[0] for h in hits)
 
 
-def _char_scores(gold: list, hits: list[Hit], doc_text: object) -> tuple[float, float]:
+def _page_found(hits: list[Hit], gold: tuple[int, list[int], Any]) -> bool:
+    return any(h.doc_id == gold[0] and any(h.page_start <= p <= h.page_end for p in gold[1])
+               for h in hits)
+
+
+def _share(gold: list, found: Callable[[Any], bool]) -> float:
+    return sum(1.0 for g in gold if found(g)) / len(gold)
+
+
+def _char_scores(gold: list, hits: list[Hit],
+                 doc_text: Callable[[int], DocumentText]) -> tuple[float, float]:
     retrieved: dict[int, list[tuple[int, int]]] = {}
     for h in hits:
-        text = doc_text(h.doc_id)  # type: ignore[operator]
+        text = doc_text(h.doc_id)
         retrieved.setdefault(h.doc_id, []).append(
             (text.offset(h.page_start, h.char_start), text.offset(h.page_end, h.char_end)))
     gold_spans: dict[int, list[tuple[int, int]]] = {}

@@ -12,10 +12,10 @@ from pathlib import Path
 
 from desk.config.fingerprint import IndexFingerprint
 from desk.config.paths import matter_slug, matters_dir
+from desk.config.settings import Settings, load_settings
 from desk.core.errors import DeskError, IndexMismatch, MatterBusy
 from desk.core.progress import CancelToken, Progress
 from desk.index.catalog import Catalog
-from desk.config.settings import Settings, load_settings
 from desk.index.embedder import Embedder, get_embedder
 from desk.index.vectors import VectorStore
 

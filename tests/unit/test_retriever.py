@@ -1,6 +1,5 @@
 """Hybrid retrieval on real PDFs with the real embedder."""
 
-from pathlib import Path
 
 import pytest
 
