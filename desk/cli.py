@@ -137,6 +137,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
     data = load_set(Path(args.set))
     matter = open_matter(args.matter, create=False)
     try:
+        if args.answers:
+            from desk.rag.assistant import Assistant
+            from desk.rag.evaluation import evaluate_answers
+
+            settings = load_settings()
+            assistant = Assistant(matter, load_model(args.model), settings)  # type: ignore[arg-type]
+            report = evaluate_answers(assistant, data, args.answers, args.negatives,
+                                      verbose=args.verbose)
+            if args.json:
+                _emit(report)
+            else:
+                print(json.dumps({k: v for k, v in report.items() if k != "rows"}, indent=2))
+            return 0
         results = {}
         for mode in args.mode.split(","):
             result = evaluate_retrieval(matter, data["tests"], ks, mode=mode)
@@ -184,6 +197,91 @@ def cmd_matters(args: argparse.Namespace) -> int:
     return 0
 
 
+def load_model(name: str | None, quiet: bool = False) -> object:
+    """The answering model, materialised into the store on first use (progress on stderr)."""
+    from desk.llm.runtime import load_runtime
+    from desk.llm.store import ModelStore
+
+    settings = load_settings()
+    store = ModelStore()
+    name = name or settings.llm.model
+    ProgressPrinter(quiet).run(store.ensure(name))
+    return load_runtime(Path(store.get(name).path), settings.llm)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from desk.index.matter import open_matter
+    from desk.rag.assistant import Assistant
+
+    settings = load_settings()
+    matter = open_matter(args.matter, settings, create=False)
+    try:
+        runtime = load_model(args.model, args.json)
+        assistant = Assistant(matter, runtime, settings)  # type: ignore[arg-type]
+        conversation = args.conversation
+        if conversation is None and args.new_conversation:
+            conversation = matter.catalog.new_conversation(args.question[0][:80])
+        question = " ".join(args.question)
+        job = assistant.prepare(question, conversation, args.document)
+        for piece in assistant.stream(job):
+            if not args.json:
+                sys.stdout.write(piece)
+                sys.stdout.flush()
+        answer = job.answer
+        assert answer is not None
+        if conversation is not None:
+            assistant.remember(conversation, question, answer)
+        if args.json:
+            data = answer.to_json()
+            if conversation is not None:
+                data["conversation"] = conversation
+            _emit(data)
+            return 0
+        print("\n")
+        for c in answer.citations:
+            mark = "verified" if c.verified else f"UNVERIFIED: {c.reason}"
+            print(f"[{c.n}] {c.file}, p. {c.page} ({mark})\n    \"{c.quote[:200]}\"")
+        for sentence in answer.unsupported_sentences:
+            print(f"UNCITED: {sentence}")
+        t = answer.timings
+        print(f"(retrieval {t.get('retrieval_ms')} ms, {t.get('prompt_tokens')} prompt tokens, "
+              f"first token {t.get('ttft_ms')} ms, {t.get('gen_tokens_per_s')} tokens/s"
+              + (f", conversation {conversation}" if conversation is not None else "") + ")")
+        return 0
+    finally:
+        matter.close()
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from desk.llm.store import ModelStore
+
+    store = ModelStore()
+    if args.action == "list":
+        rows = [e.to_json() | {"available": e.available, "origin": e.origin}
+                for e in store.entries()]
+        if args.json:
+            _emit([{k: r[k] for k in ("name", "family", "precision", "size_bytes", "path")}
+                   for r in rows])
+        else:
+            for r in rows:
+                state = "ready" if r["available"] else "prepared on first use"
+                print(f"{r['name']:40s} {r['family']:32s} {r['precision']:8s} "
+                      f"{r['size_bytes'] / 2**20:8.1f} MB  {r['origin']}, {state}")
+        return 0
+    if args.action == "add":
+        if not args.names:
+            raise DeskError("Give the GGUF file to add.")
+        entry = store.add(Path(args.names[0]))
+        _emit(entry.to_json()) if args.json else print(f"Added {entry.name} ({entry.precision}).")
+        return 0
+    if args.action == "prepare":
+        for name in args.names or [load_settings().llm.model]:
+            ProgressPrinter(args.json).run(store.ensure(name))
+            _emit(store.get(name).to_json()) if args.json else print(f"{name}: ready")
+        return 0
+    raise DeskError(f"Unknown models action {args.action!r}.")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="desk", description="Offline research assistant for "
                                      "lawyers: index PDFs, search, ask with cited pages.")
@@ -214,6 +312,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", required=True)
     p.add_argument("--k", default="1,4,8,16,64")
     p.add_argument("--mode", default="hybrid", help="comma list of hybrid, dense, lexical")
+    p.add_argument("--answers", type=int, default=0,
+                   help="evaluate answers instead: this many answerable questions")
+    p.add_argument("--negatives", type=int, default=0,
+                   help="with --answers: this many absent-clause questions")
+    p.add_argument("--model", help="model for --answers (default: the settings' model)")
+    p.add_argument("--verbose", action="store_true", help="print each answer on stderr")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)
 
@@ -224,6 +328,23 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also time search on a synthetic matter of this many passages")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("ask", help="answer a question with cited pages")
+    p.add_argument("--matter", default=DEFAULT_MATTER)
+    p.add_argument("--model", help="model name (see `desk models list`)")
+    p.add_argument("--document", help="answer from this document only")
+    p.add_argument("--conversation", type=int, help="continue this conversation (its id)")
+    p.add_argument("--new-conversation", action="store_true",
+                   help="start a conversation and remember this turn")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("question", nargs="+")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("models", help="list, add or prepare local models")
+    p.add_argument("action", choices=["list", "add", "prepare"])
+    p.add_argument("names", nargs="*")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_models)
 
     p = sub.add_parser("matters", help="list matters with their documents and problems")
     p.add_argument("--json", action="store_true")

@@ -285,3 +285,30 @@ class Catalog:
                 f"SELECT id, doc_id FROM chunks WHERE id IN ({','.join('?' * len(batch))})",
                 batch).fetchall())
         return out
+
+    # -- conversations --------------------------------------------------------------------
+    def new_conversation(self, title: str) -> int:
+        with self.transaction() as db:
+            cur = db.execute("INSERT INTO conversations(title, created_at) VALUES (?, ?)",
+                             (title[:200], time.time()))
+            return int(cur.lastrowid or 0)
+
+    def conversations(self) -> list[tuple[int, str, float]]:
+        return [(r[0], r[1], r[2]) for r in self.db.execute(
+            "SELECT id, title, created_at FROM conversations ORDER BY id")]
+
+    def add_turn(self, conversation_id: int, question: str, answer_json: str) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT INTO turns(conversation_id, question, answer_json, at) "
+                       "VALUES (?, ?, ?, ?)", (conversation_id, question, answer_json,
+                                               time.time()))
+
+    def turns(self, conversation_id: int) -> list[tuple[str, str]]:
+        """(question, answer JSON) pairs, oldest first."""
+        return [(r[0], r[1]) for r in self.db.execute(
+            "SELECT question, answer_json FROM turns WHERE conversation_id=? ORDER BY id",
+            (conversation_id,))]
+
+    def delete_conversation(self, conversation_id: int) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM conversations WHERE id=?", (conversation_id,))

@@ -1,0 +1,1 @@
+"""Local LLM: GGUF files, the model catalog and store, the llama.cpp runtime."""

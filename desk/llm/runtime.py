@@ -1,0 +1,130 @@
+"""llama.cpp runtime: a GGUF model loaded once per settings, streaming, cancellable generation."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from desk.config.settings import LlmSettings
+from desk.core.errors import ModelError
+from desk.core.progress import CancelToken
+from desk.llm.gguf import GgufInfo, read_gguf
+
+
+def gpu_offload_supported() -> bool:
+    import llama_cpp
+
+    return bool(llama_cpp.llama_supports_gpu_offload())
+
+
+@dataclass
+class Generation:
+    """Timings of one generation, filled in as it streams."""
+
+    prompt_tokens: int = 0
+    generated_tokens: int = 0
+    ttft_ms: float = 0.0
+    gen_tokens_per_s: float = 0.0
+    cancelled: bool = False
+    text: str = ""
+    started: float = field(default_factory=time.perf_counter)
+
+
+class LlamaRuntime:
+    """One loaded model. Generation is serialised: llama.cpp contexts are not thread-safe."""
+
+    def __init__(self, path: Path, settings: LlmSettings) -> None:
+        self.info: GgufInfo = read_gguf(path)  # clear errors for missing/truncated/non-GGUF
+        self.path = path
+        self.settings = settings
+        import llama_cpp
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        threads = settings.n_threads or os.cpu_count() or 1
+        offload = settings.n_gpu_layers if gpu_offload_supported() else 0
+        started = time.perf_counter()
+        try:
+            self.llm = llama_cpp.Llama(
+                model_path=str(path), n_ctx=settings.n_ctx, n_threads=threads,
+                n_threads_batch=threads, n_batch=settings.n_batch, n_gpu_layers=offload,
+                verbose=False)
+        except Exception as exc:  # llama.cpp reports load failures as ValueError/RuntimeError
+            raise ModelError(f"llama.cpp could not load {path.name}: {exc}") from exc
+        self.load_seconds = time.perf_counter() - started
+        self.device = "GPU" if offload else "CPU"
+        template = self.llm.metadata.get("tokenizer.chat_template")
+        if not template:
+            raise ModelError(f"{path.name} has no chat template; Desk needs an instruct model.")
+        eos = self.llm.detokenize([self.llm.token_eos()], special=True).decode("utf-8", "ignore")
+        bos = self.llm.detokenize([self.llm.token_bos()], special=True).decode("utf-8", "ignore")
+        self._formatter = Jinja2ChatFormatter(template, eos_token=eos, bos_token=bos,
+                                              stop_token_ids=[self.llm.token_eos()])
+        self._lock = threading.Lock()
+
+    @property
+    def n_ctx(self) -> int:
+        return int(self.llm.n_ctx())
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def format_chat(self, messages: list[dict[str, str]]) -> tuple[str, list[str]]:
+        response = self._formatter(messages=messages)
+        stops = response.stop if isinstance(response.stop, list) else [response.stop]
+        return response.prompt, [s for s in stops if s]
+
+    def stream_chat(self, messages: list[dict[str, str]], max_tokens: int,
+                    cancel: CancelToken | None = None,
+                    stats: Generation | None = None) -> Iterator[str]:
+        """Yield answer text piece by piece (temperature 0); stop when cancelled."""
+        prompt, stops = self.format_chat(messages)
+        stats = stats or Generation()
+        tokens = self.llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+        stats.prompt_tokens = len(tokens)
+        budget = min(max_tokens, self.n_ctx - len(tokens) - 1)
+        if budget <= 0:
+            raise ModelError(f"The prompt ({len(tokens)} tokens) does not fit the model's "
+                             f"context of {self.n_ctx} tokens.")
+        with self._lock:
+            stats.started = time.perf_counter()
+            first_at = None
+            stream = self.llm.create_completion(prompt=tokens, max_tokens=budget,
+                                                temperature=0.0, top_k=1, stream=True,
+                                                stop=stops)
+            try:
+                for chunk in stream:
+                    if cancel and cancel.cancelled:
+                        stats.cancelled = True
+                        break
+                    piece = chunk["choices"][0]["text"]  # type: ignore[index]
+                    if first_at is None:
+                        first_at = time.perf_counter()
+                        stats.ttft_ms = (first_at - stats.started) * 1000
+                    stats.generated_tokens += 1
+                    stats.text += piece
+                    yield piece
+            finally:
+                close = getattr(stream, "close", None)
+                if close:
+                    close()
+            if first_at is not None and stats.generated_tokens > 1:
+                stats.gen_tokens_per_s = (stats.generated_tokens - 1) / max(
+                    time.perf_counter() - first_at, 1e-9)
+
+
+_loaded: dict[tuple, LlamaRuntime] = {}
+_loaded_lock = threading.Lock()
+
+
+def load_runtime(path: Path, settings: LlmSettings) -> LlamaRuntime:
+    """Load a model once and reuse it; a different model or settings replace it."""
+    key = (str(path), settings.n_ctx, settings.n_threads, settings.n_batch, settings.n_gpu_layers)
+    with _loaded_lock:
+        if key not in _loaded:
+            _loaded.clear()  # keep one model in memory at a time
+            _loaded[key] = LlamaRuntime(path, settings)
+        return _loaded[key]

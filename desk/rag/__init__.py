@@ -1,0 +1,1 @@
+"""The assistant: retrieve evidence, prompt the local model, verify every citation."""

@@ -1,0 +1,134 @@
+"""The assistant: retrieve -> prompt -> generate (streaming) -> verify citations -> remember."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from desk.config.settings import Settings
+from desk.core.progress import CancelToken
+from desk.core.types import Answer, Hit
+from desk.index.matter import Matter
+from desk.index.retriever import Retriever
+from desk.llm.runtime import Generation, LlamaRuntime
+from desk.rag.citations import contains, says_not_found, verify_citations, words
+from desk.rag.prompt import Passage, build_messages, select_passages
+
+NOT_FOUND_TEXT = "Not found in the documents."
+MIN_RELEVANCE = 0.15  # cosine of question and best passage below which nothing is relevant
+RETRIEVE_K = 16
+PROMPT_OVERHEAD_TOKENS = 300
+
+
+@dataclass
+class AnswerJob:
+    """Iterate `tokens()` to stream the answer; `answer` is set when it ends."""
+
+    question: str
+    passages: list[Passage]
+    messages: list[dict[str, str]]
+    retrieval_ms: float
+    answer: Answer | None = None
+    generation: Generation = field(default_factory=Generation)
+
+
+class Assistant:
+    def __init__(self, matter: Matter, runtime: LlamaRuntime, settings: Settings) -> None:
+        self.matter = matter
+        self.runtime = runtime
+        self.settings = settings
+        self.retriever = Retriever(matter, settings.retrieval)
+        matter.embedder.embed(["warm up"])  # load the embedder now, not inside the first answer
+
+    # -- history --------------------------------------------------------------------------
+    def history(self, conversation_id: int | None) -> list[tuple[str, str]]:
+        if conversation_id is None:
+            return []
+        turns = [(q, json.loads(a)["answer"]) for q, a in
+                 self.matter.catalog.turns(conversation_id)]
+        budget = (self.runtime.n_ctx - self.settings.llm.evidence_tokens
+                  - self.settings.llm.max_answer_tokens - PROMPT_OVERHEAD_TOKENS)
+        kept: list[tuple[str, str]] = []
+        for question, answer in reversed(turns):  # the latest turns matter most
+            cost = self.runtime.count_tokens(question + answer) + 10
+            if cost > budget:
+                break
+            kept.insert(0, (question, answer))
+            budget -= cost
+        return kept
+
+    # -- asking ---------------------------------------------------------------------------
+    def prepare(self, question: str, conversation_id: int | None = None,
+                document: str | None = None) -> AnswerJob:
+        started = time.perf_counter()
+        history = self.history(conversation_id)
+        # A follow-up ("and when does it end?") is searched together with the previous question.
+        query = f"{history[-1][0]} {question}" if history else question
+        hits = self.retriever.search(query, k=RETRIEVE_K, document=document)
+        hits = hits if self._relevant(query, hits) else []
+        passages = select_passages(hits, self.settings.llm.evidence_tokens,
+                                   self.runtime.count_tokens)
+        retrieval_ms = (time.perf_counter() - started) * 1000
+        return AnswerJob(question, passages, build_messages(question, passages, history),
+                         retrieval_ms)
+
+    def _relevant(self, query: str, hits: list[Hit]) -> bool:
+        if not hits:
+            return False
+        present = self.matter.vectors.ids()
+        ids = [h.chunk_id for h in hits if h.chunk_id in present]
+        if not ids:
+            return True  # semantic index not ready: keyword hits are all there is to judge by
+        focus = self.retriever.focus(query).question
+        vector = self.matter.embedder.embed([focus])[0]
+        return float(np.max(self.matter.vectors.vectors(ids) @ vector)) >= MIN_RELEVANCE
+
+    def stream(self, job: AnswerJob, cancel: CancelToken | None = None) -> Iterator[str]:
+        """Yield answer text as it is generated; sets job.answer at the end."""
+        timings: dict[str, float] = {"retrieval_ms": round(job.retrieval_ms, 1)}
+        if not job.passages:
+            job.answer = Answer(NOT_FOUND_TEXT, False, timings={
+                **timings, "prompt_tokens": 0, "ttft_ms": 0.0, "gen_tokens_per_s": 0.0})
+            yield NOT_FOUND_TEXT
+            return
+        for piece in self.runtime.stream_chat(job.messages, self.settings.llm.max_answer_tokens,
+                                              cancel, job.generation):
+            yield piece
+        gen = job.generation
+        timings.update({"prompt_tokens": gen.prompt_tokens, "ttft_ms": round(gen.ttft_ms, 1),
+                        "gen_tokens_per_s": round(gen.gen_tokens_per_s, 2)})
+        job.answer = self.finish(gen.text, job.passages, timings)
+
+    def finish(self, text: str, passages: list[Passage], timings: dict[str, float]) -> Answer:
+        text = text.strip()
+        evidence = [h for p in passages for h in p.hits]
+        if not text or says_not_found(text):
+            return Answer(NOT_FOUND_TEXT, False, evidence=evidence, timings=timings)
+        text, citations, unsupported = verify_citations(text, passages, self._page_of)
+        return Answer(text, True, citations, evidence, unsupported, timings)
+
+    def _page_of(self, passage: Passage, quote: str) -> int:
+        needle = words(quote)
+        for number in range(passage.page_start, passage.page_end + 1):
+            page = self.matter.catalog.page(passage.doc_id, number)
+            if page and contains(words(page.text), needle) >= 0:
+                return number
+        return passage.page_start
+
+    def ask(self, question: str, conversation_id: int | None = None,
+            document: str | None = None, cancel: CancelToken | None = None) -> Answer:
+        """Answer without streaming, and remember the turn when a conversation is given."""
+        job = self.prepare(question, conversation_id, document)
+        for _ in self.stream(job, cancel):
+            pass
+        assert job.answer is not None
+        if conversation_id is not None:
+            self.remember(conversation_id, question, job.answer)
+        return job.answer
+
+    def remember(self, conversation_id: int, question: str, answer: Answer) -> None:
+        self.matter.catalog.add_turn(conversation_id, question, json.dumps(answer.to_json()))

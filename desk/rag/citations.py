@@ -1,0 +1,138 @@
+"""Resolve [n] marks to document, page and quote, and check each against the cited passage.
+
+A quoted phrase must occur in the cited passage (letters and digits compared, case and spacing
+ignored). A sentence without a quote must share most of its content words with the passage.
+Sentences without a citation are reported as unsupported.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from desk.core.types import Citation
+from desk.index.query import STOPWORDS
+from desk.rag.prompt import Passage
+
+MARK = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+QUOTE = re.compile(r"[\"“”]([^\"“”]{3,}?)[\"“”]")
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“(])|\n+")
+WORD = re.compile(r"[a-z0-9]+")
+NOT_FOUND = re.compile(r"\bnot\s+found\b|\bdo(?:es)?\s+not\s+(?:contain|mention|address|"
+                       r"specify|provide|include)|\bno\s+(?:information|mention|provision)",
+                       re.I)
+CLAIM_SUPPORT = 0.6  # share of a sentence's content words that must appear in the passage
+
+
+def words(text: str) -> list[str]:
+    return WORD.findall(text.lower())
+
+
+def contains(haystack: list[str], needle: list[str]) -> int:
+    """Index of needle as a contiguous run of words in haystack, or -1."""
+    if not needle:
+        return -1
+    first = needle[0]
+    for i in range(len(haystack) - len(needle) + 1):
+        if haystack[i] == first and haystack[i:i + len(needle)] == needle:
+            return i
+    return -1
+
+
+def says_not_found(answer: str) -> bool:
+    head = answer.strip()[:200]
+    return bool(NOT_FOUND.search(head)) and not MARK.search(head)
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s.strip() for s in SENTENCE_END.split(text) if s and s.strip()]
+
+
+def _best_sentence(passage: Passage, claim: list[str]) -> str:
+    """The passage sentence sharing most words with the claim: what the viewer highlights."""
+    wanted = set(claim)
+    sentences = split_sentences(" ".join(passage.text.split())) or [passage.text]
+    return max(sentences, key=lambda s: len(wanted & set(words(s))))
+
+
+def _content(tokens: list[str]) -> list[str]:
+    return [t for t in tokens if t not in STOPWORDS and len(t) > 1]
+
+
+def _attribute(sentence: str, passages: list[Passage]) -> int | None:
+    """The source that a sentence without a mark copies or restates, if one clearly does."""
+    quotes = [words(q) for q in QUOTE.findall(sentence) if words(q)] or [words(sentence)]
+    for passage in passages:
+        source = words(passage.text)
+        if any(len(q) >= 4 and contains(source, q) >= 0 for q in quotes):
+            return passage.n
+    claim = _content(words(sentence))
+    if len(claim) < 3:
+        return None
+    shares = [(len([w for w in claim if w in set(words(p.text))]) / len(claim), p.n)
+              for p in passages]
+    best, n = max(shares)
+    return n if best >= CLAIM_SUPPORT else None
+
+
+def verify_citations(answer: str, passages: list[Passage],
+                     page_of: Callable[[Passage, str], int]
+                     ) -> tuple[str, list[Citation], list[str]]:
+    """Return the answer (with a mark added where Desk found the source of an uncited
+    sentence), the citations (each verified or not, with a reason) and uncited sentences.
+
+    page_of(passage, quote) says on which page of the passage the quote lies.
+    """
+    by_n = {p.n: p for p in passages}
+    citations: list[Citation] = []
+    unsupported: list[str] = []
+    for sentence in split_sentences(answer):
+        numbers = [int(x) for m in MARK.finditer(sentence) for x in re.split(r"[,;]", m.group(1))]
+        if not numbers:
+            if not words(sentence) or says_not_found(sentence):
+                continue
+            found = _attribute(sentence, passages)
+            if found is None:
+                unsupported.append(sentence)
+                continue
+            answer = answer.replace(sentence, f"{sentence} [{found}]", 1)
+            numbers = [found]
+        quotes = [q.strip() for q in QUOTE.findall(sentence) if words(q)]
+        if not quotes and contains(words(by_n[numbers[0]].text) if numbers[0] in by_n else [],
+                                   words(MARK.sub(" ", sentence))) >= 0:
+            quotes = [MARK.sub(" ", sentence).strip()]  # the sentence itself is copied verbatim
+        claim = _content(words(MARK.sub(" ", sentence)))
+        for n in dict.fromkeys(numbers):
+            passage = by_n.get(n)
+            if passage is None:
+                citations.append(Citation(n, "", 0, "", False, f"there is no source [{n}]"))
+                continue
+            citations.append(_check(n, passage, quotes, claim, passages, page_of))
+    return answer, citations, unsupported
+
+
+def _check(n: int, passage: Passage, quotes: list[str], claim: list[str],
+           passages: list[Passage], page_of: Callable[[Passage, str], int]) -> Citation:
+    source = words(passage.text)
+    for quote in quotes:
+        if contains(source, words(quote)) >= 0:
+            return Citation(n, passage.file, page_of(passage, quote), quote, True,
+                            doc_id=passage.doc_id)
+    if quotes:
+        elsewhere = [p.n for p in passages if p.n != n and any(
+            contains(words(p.text), words(q)) >= 0 for q in quotes)]
+        reason = (f"the quote is in source [{elsewhere[0]}], not [{n}]" if elsewhere
+                  else f"the quoted words do not occur in source [{n}]")
+        return Citation(n, passage.file, passage.page_start, quotes[0], False, reason,
+                        doc_id=passage.doc_id)
+    quote = _best_sentence(passage, claim)
+    if not claim:
+        return Citation(n, passage.file, page_of(passage, quote), quote, False,
+                        "the sentence states nothing that can be checked", doc_id=passage.doc_id)
+    share = len([w for w in claim if w in set(source)]) / len(claim)
+    if share >= CLAIM_SUPPORT:
+        return Citation(n, passage.file, page_of(passage, quote), quote, True,
+                        doc_id=passage.doc_id)
+    return Citation(n, passage.file, page_of(passage, quote), quote, False,
+                    f"only {share:.0%} of the sentence's words appear in source [{n}]",
+                    doc_id=passage.doc_id)

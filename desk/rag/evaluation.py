@@ -1,0 +1,76 @@
+"""Answer quality on an evaluation set: verified citations, gold pages cited, "not found" on
+questions whose clause is absent, and time to first token."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+from typing import Any
+
+from desk.rag.assistant import Assistant
+
+
+def evaluate_answers(assistant: Assistant, data: dict[str, Any], positives: int,
+                     negatives: int, verbose: bool = False) -> dict[str, Any]:
+    """Ask the first `positives` answerable and `negatives` absent-clause questions.
+
+    Questions are taken spread evenly over the set (not the first n), so one contract or
+    category does not dominate a small sample.
+    """
+    tests = _spread(data["tests"], positives)
+    negs = _spread(data.get("negatives", []), negatives)
+    all_verified = gold_cited = answered = 0
+    citations_total = citations_verified = 0
+    ttft: list[float] = []
+    speed: list[float] = []
+    rows = []
+    for test in tests:
+        answer = assistant.ask(test["query"])
+        gold = {(s["file"], p) for s in test["snippets"] for p in s["pages"]}
+        cited = {(c.file, c.page) for c in answer.citations if c.verified}
+        verified = answer.found and bool(answer.citations) and all(
+            c.verified for c in answer.citations)
+        answered += answer.found
+        all_verified += verified
+        gold_cited += bool(cited & gold)
+        citations_total += len(answer.citations)
+        citations_verified += sum(c.verified for c in answer.citations)
+        _timing(answer.timings, ttft, speed)
+        rows.append({"id": test["id"], "found": answer.found, "all_verified": verified,
+                     "gold_page_cited": bool(cited & gold), "answer": answer.text})
+        if verbose:
+            print(rows[-1], file=sys.stderr)
+    not_found = 0
+    for neg in negs:
+        answer = assistant.ask(neg["query"])
+        not_found += not answer.found
+        _timing(answer.timings, ttft, speed)
+        rows.append({"id": neg["id"], "found": answer.found, "answer": answer.text})
+        if verbose:
+            print(rows[-1], file=sys.stderr)
+    n = max(len(tests), 1)
+    return {
+        "positives": len(tests), "negatives": len(negs),
+        "answered": round(answered / n, 3),
+        "answered_with_all_citations_verified": round(all_verified / max(answered, 1), 3),
+        "citations_verified": round(citations_verified / max(citations_total, 1), 3),
+        "answers_citing_gold_page": round(gold_cited / n, 3),
+        "negatives_not_found": round(not_found / max(len(negs), 1), 3),
+        "ttft_ms_median": round(statistics.median(ttft), 1) if ttft else None,
+        "ttft_ms_p95": round(sorted(ttft)[int(0.95 * (len(ttft) - 1))], 1) if ttft else None,
+        "gen_tokens_per_s_median": round(statistics.median(speed), 2) if speed else None,
+        "rows": rows,
+    }
+
+
+def _spread(items: list[dict], count: int) -> list[dict]:
+    if count >= len(items):
+        return list(items)
+    step = len(items) / count
+    return [items[int(i * step)] for i in range(count)]
+
+
+def _timing(timings: dict[str, float], ttft: list[float], speed: list[float]) -> None:
+    if timings.get("ttft_ms"):
+        ttft.append(timings["ttft_ms"])
+        speed.append(timings["gen_tokens_per_s"])
