@@ -8,11 +8,14 @@ import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from desk.config.settings import load_settings
 from desk.core.errors import DeskError
 from desk.core.progress import Progress
+
+if TYPE_CHECKING:
+    from desk.llm.runtime import LlamaRuntime
 
 DEFAULT_MATTER = "default"
 
@@ -142,7 +145,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             from desk.rag.evaluation import evaluate_answers
 
             settings = load_settings()
-            assistant = Assistant(matter, load_model(args.model), settings)  # type: ignore[arg-type]
+            assistant = Assistant(matter, load_model(args.model), settings)
             report = evaluate_answers(assistant, data, args.answers, args.negatives,
                                       verbose=args.verbose)
             if args.json:
@@ -197,7 +200,7 @@ def cmd_matters(args: argparse.Namespace) -> int:
     return 0
 
 
-def load_model(name: str | None, quiet: bool = False) -> object:
+def load_model(name: str | None, quiet: bool = False) -> LlamaRuntime:
     """The answering model, materialised into the store on first use (progress on stderr)."""
     from desk.llm.runtime import load_runtime
     from desk.llm.store import ModelStore
@@ -217,7 +220,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     matter = open_matter(args.matter, settings, create=False)
     try:
         runtime = load_model(args.model, args.json)
-        assistant = Assistant(matter, runtime, settings)  # type: ignore[arg-type]
+        assistant = Assistant(matter, runtime, settings)
         conversation = args.conversation
         if conversation is None and args.new_conversation:
             conversation = matter.catalog.new_conversation(args.question[0][:80])
@@ -257,7 +260,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 
     store = ModelStore()
     if args.action == "list":
-        rows = [e.to_json() | {"available": e.available, "origin": e.origin}
+        rows: list[dict[str, Any]] = [e.to_json() | {"available": e.available, "origin": e.origin}
                 for e in store.entries()]
         if args.json:
             _emit([{k: r[k] for k in ("name", "family", "precision", "size_bytes", "path")}

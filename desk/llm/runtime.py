@@ -73,7 +73,7 @@ class LlamaRuntime:
         return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
     def format_chat(self, messages: list[dict[str, str]]) -> tuple[str, list[str]]:
-        response = self._formatter(messages=messages)
+        response = self._formatter(messages=messages)  # type: ignore[arg-type]
         stops = response.stop if isinstance(response.stop, list) else [response.stop]
         return response.prompt, [s for s in stops if s]
 

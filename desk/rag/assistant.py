@@ -95,9 +95,8 @@ class Assistant:
                 **timings, "prompt_tokens": 0, "ttft_ms": 0.0, "gen_tokens_per_s": 0.0})
             yield NOT_FOUND_TEXT
             return
-        for piece in self.runtime.stream_chat(job.messages, self.settings.llm.max_answer_tokens,
-                                              cancel, job.generation):
-            yield piece
+        yield from self.runtime.stream_chat(job.messages, self.settings.llm.max_answer_tokens,
+                                              cancel, job.generation)
         gen = job.generation
         timings.update({"prompt_tokens": gen.prompt_tokens, "ttft_ms": round(gen.ttft_ms, 1),
                         "gen_tokens_per_s": round(gen.gen_tokens_per_s, 2)})

@@ -1,0 +1,81 @@
+"""Citation parsing and verification, true and false cases."""
+
+from desk.core.types import Hit
+from desk.rag.citations import says_not_found, verify_citations
+from desk.rag.prompt import Passage, build_messages, select_passages
+
+P1 = ("12.3 Termination for Convenience. Either party may terminate this Agreement for "
+      "convenience upon ninety (90) days prior written notice to the other party.")
+P2 = "18. Governing Law. This Agreement shall be governed by the laws of the State of Delaware."
+
+
+def _passages():
+    return [Passage(1, 1, "msa.pdf", 2, 2, P1, []), Passage(2, 1, "msa.pdf", 3, 4, P2, [])]
+
+
+def _page(passage, quote):
+    return passage.page_start
+
+
+def test_exact_quote_is_verified_despite_case_and_spacing():
+    text, cites, unsupported = verify_citations(
+        'Either party may end it on "NINETY (90) days  prior written notice" [1].',
+        _passages(), _page)
+    assert [(c.n, c.file, c.page, c.verified) for c in cites] == [(1, "msa.pdf", 2, True)]
+    assert cites[0].quote == "NINETY (90) days  prior written notice"
+    assert unsupported == [] and text.endswith("[1].")
+
+
+def test_invented_quote_is_not_verified_and_says_why():
+    _, cites, _ = verify_citations('Notice is "thirty (30) days" [1].', _passages(), _page)
+    assert not cites[0].verified and "do not occur" in cites[0].reason
+
+
+def test_quote_from_the_wrong_source_is_flagged():
+    _, cites, _ = verify_citations('The law is "the laws of the State of Delaware" [1].',
+                                   _passages(), _page)
+    assert not cites[0].verified and "source [2]" in cites[0].reason
+
+
+def test_paraphrase_checked_by_content_words_and_bad_numbers_rejected():
+    _, cites, _ = verify_citations("The agreement is governed by the laws of Delaware [2]. "
+                                   "The supplier must buy insurance from Lloyd's [1]. "
+                                   "See also [7].", _passages(), _page)
+    assert [c.verified for c in cites] == [True, False, False]
+    assert "no source [7]" in cites[2].reason
+
+
+def test_uncited_sentences_are_attributed_or_marked():
+    text, cites, unsupported = verify_citations(
+        "Either party may terminate this Agreement for convenience upon ninety (90) days prior "
+        "written notice to the other party. The moon is made of cheese.", _passages(), _page)
+    assert [(c.n, c.verified) for c in cites] == [(1, True)]
+    assert "[1]" in text
+    assert unsupported == ["The moon is made of cheese."]
+
+
+def test_not_found_phrases():
+    assert says_not_found("NOT FOUND")
+    assert says_not_found("The documents do not contain a warranty period.")
+    assert not says_not_found('The term is "three (3) years" [1].')
+
+
+def _hit(cid, page, start, end, text):
+    return Hit(cid, 1, "msa.pdf", page, page, start, end, text, 1.0)
+
+
+def test_overlapping_hits_merge_and_budget_is_respected():
+    text = "abcdefghij" * 10
+    hits = [_hit(1, 2, 0, 60, text[:60]), _hit(2, 2, 40, 100, text[40:100]),
+            _hit(3, 5, 0, 50, "x" * 50), _hit(4, 9, 0, 400, "y " * 200)]
+    passages = select_passages(hits, token_budget=60, count_tokens=lambda s: len(s) // 4)
+    assert passages[0].text == text and passages[0].n == 1
+    assert [p.page_start for p in passages] == [2, 5]  # the large passage no longer fits
+
+
+def test_messages_have_fixed_system_prefix_history_and_numbered_sources():
+    messages = build_messages("When can it be terminated?", _passages(), [("Q1", "A1")])
+    assert messages[0]["role"] == "system"
+    assert [m["content"] for m in messages[1:3]] == ["Q1", "A1"]
+    assert "[1] msa.pdf, p. 2:" in messages[-1]["content"]
+    assert "[2] msa.pdf, pp. 3-4:" in messages[-1]["content"]
