@@ -12,7 +12,21 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
-DEV_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "cuad-dev"
+
+
+def _find_dev_data() -> Path:
+    """The shared CUAD dev set: $DESK_DEV_DATA, else a `shared/` beside a parent folder."""
+    if os.environ.get("DESK_DEV_DATA"):
+        return Path(os.environ["DESK_DEV_DATA"])
+    repo = Path(__file__).resolve().parents[1]
+    for folder in [*repo.parents, Path("/work")]:
+        candidate = folder / "shared" / "data" / "cuad-dev"
+        if candidate.exists():
+            return candidate
+    return repo / "missing-dev-data"
+
+
+DEV_DATA = _find_dev_data()
 SAMPLES = Path(__file__).resolve().parents[1] / "resources" / "samples"
 
 
