@@ -359,8 +359,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.command:
-        parser.print_help()
-        return 0
+        from desk.ui.app import main as run_app
+
+        return run_app()
     try:
         return int(args.func(args))
     except DeskError as exc:

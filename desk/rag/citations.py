@@ -97,10 +97,13 @@ def verify_citations(answer: str, passages: list[Passage],
                 continue
             answer = answer.replace(sentence, f"{sentence} [{found}]", 1)
             numbers = [found]
-        quotes = [q.strip() for q in QUOTE.findall(sentence) if words(q)]
-        if not quotes and contains(words(by_n[numbers[0]].text) if numbers[0] in by_n else [],
-                                   words(MARK.sub(" ", sentence))) >= 0:
-            quotes = [MARK.sub(" ", sentence).strip()]  # the sentence itself is copied verbatim
+        bare = MARK.sub(" ", sentence).strip()
+        # Longest first: a copied sentence or long quote is the best thing to highlight.
+        quotes = sorted((q.strip() for q in QUOTE.findall(sentence) if words(q)),
+                        key=lambda q: -len(words(q)))
+        if len(words(bare)) >= 4 and any(contains(words(by_n[n].text), words(bare)) >= 0
+                                         for n in numbers if n in by_n):
+            quotes.insert(0, bare)
         claim = _content(words(MARK.sub(" ", sentence)))
         for n in dict.fromkeys(numbers):
             passage = by_n.get(n)
@@ -115,7 +118,10 @@ def _check(n: int, passage: Passage, quotes: list[str], claim: list[str],
            passages: list[Passage], page_of: Callable[[Passage, str], int]) -> Citation:
     source = words(passage.text)
     for quote in quotes:
-        if contains(source, words(quote)) >= 0:
+        # A one- or two-word quote ("Term") proves little: the sentence must also be supported.
+        short = len(words(quote)) < 3 and claim and len(
+            [w for w in claim if w in set(source)]) / len(claim) < CLAIM_SUPPORT
+        if contains(source, words(quote)) >= 0 and not short:
             return Citation(n, passage.file, page_of(passage, quote), quote, True,
                             doc_id=passage.doc_id)
     if quotes:

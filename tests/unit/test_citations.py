@@ -79,3 +79,25 @@ def test_messages_have_fixed_system_prefix_history_and_numbered_sources():
     assert [m["content"] for m in messages[1:3]] == ["Q1", "A1"]
     assert "[1] msa.pdf, p. 2:" in messages[-1]["content"]
     assert "[2] msa.pdf, pp. 3-4:" in messages[-1]["content"]
+
+
+def test_quote_boxes_cover_exactly_the_quoted_words(tmp_path):
+    from desk.ingest.pdf import read_pdf
+    from desk.rag.highlight import quote_boxes
+    from tests.pdfs import CONTRACT_PAGES, make_pdf
+
+    page = read_pdf(make_pdf(tmp_path / "a.pdf", CONTRACT_PAGES)).pages[1]
+    boxes = quote_boxes(page, "upon NINETY (90) days prior written notice")
+    assert len(boxes) == 7
+    assert all(x1 > x0 and y1 > y0 for x0, y0, x1, y1 in boxes)
+    assert quote_boxes(page, "ninety (90) months") == []
+
+
+def test_copied_sentence_is_the_quote_not_a_short_defined_term_inside_it():
+    passage = Passage(1, 1, "a.pdf", 1, 1, 'The term shall continue for three (3) years '
+                      '(the "Term") unless terminated earlier.', [])
+    _, cites, _ = verify_citations('The term shall continue for three (3) years (the "Term") '
+                                   "unless terminated earlier. [1]", [passage], _page)
+    assert cites[0].verified and cites[0].quote.startswith("The term shall continue")
+    _, cites, _ = verify_citations('Payment is due in "Term" [1].', [passage], _page)
+    assert not cites[0].verified

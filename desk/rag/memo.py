@@ -1,0 +1,29 @@
+"""A conversation as a research memo in Markdown, citations listed as document and page."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from desk.rag.citations import MARK
+
+
+def memo_markdown(matter: str, title: str, turns: list[tuple[str, str]]) -> str:
+    """turns: (question, answer JSON as stored in the catalog)."""
+    lines = [f"# Research memo: {title}", "",
+             f"Matter: {matter}  ", f"Prepared with Desk on {time.strftime('%Y-%m-%d')}", ""]
+    for number, (question, answer_json) in enumerate(turns, 1):
+        answer = json.loads(answer_json)
+        lines += [f"## {number}. {question}", "", MARK.sub(r"[\1]", answer["answer"]), ""]
+        if answer["citations"]:
+            lines.append("Sources:")
+            lines.append("")
+            for c in answer["citations"]:
+                state = "verified" if c["verified"] else "NOT verified"
+                quote = " ".join(c["quote"].split())
+                lines.append(f"- [{c['n']}] {c['file']}, page {c['page']} ({state}): "
+                             f"\"{quote}\"")
+            lines.append("")
+        elif not answer["found"]:
+            lines += ["_Not found in the documents of this matter._", ""]
+    return "\n".join(lines)

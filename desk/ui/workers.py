@@ -1,0 +1,91 @@
+"""Run the engine's generators off the GUI thread and turn their yields into Qt signals.
+
+Writes (imports, removals) go through a one-thread pool, so there is one writer at a time;
+reads (answers, searches) use their own pool.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from desk.core.errors import Cancelled, DeskError
+from desk.core.progress import CancelToken
+
+log = logging.getLogger("desk")
+
+
+class WorkerSignals(QObject):
+    sig_item = Signal(object)  # each value the generator yields (Progress, text, ...)
+    sig_done = Signal(object)  # the generator's return value
+    sig_error = Signal(str)  # a message for the user
+    sig_finished = Signal()  # always last
+
+
+class Worker(QRunnable):
+    def __init__(self, job: Callable[[CancelToken], Iterator[Any]]) -> None:
+        super().__init__()
+        self.job = job
+        self.cancel = CancelToken()
+        self.signals = WorkerSignals()
+        self.setAutoDelete(False)
+
+    def run(self) -> None:
+        try:
+            generator = self.job(self.cancel)
+            while True:
+                try:
+                    item = next(generator)
+                except StopIteration as stop:
+                    self.signals.sig_done.emit(stop.value)
+                    break
+                self.signals.sig_item.emit(item)
+        except Cancelled:
+            self.signals.sig_error.emit("Cancelled.")
+        except DeskError as exc:
+            log.warning("%s", exc)
+            self.signals.sig_error.emit(str(exc))
+        except Exception as exc:  # the user sees a sentence, the log keeps the traceback
+            log.exception("unexpected error in a background job")
+            self.signals.sig_error.emit(f"Something went wrong ({type(exc).__name__}: {exc}). "
+                                        "Details are in the log file.")
+        finally:
+            self.signals.sig_finished.emit()
+
+
+class Workers:
+    def __init__(self) -> None:
+        self.writer = QThreadPool()
+        self.writer.setMaxThreadCount(1)
+        self.reader = QThreadPool()
+        self.reader.setMaxThreadCount(2)
+        self.running: list[Worker] = []
+
+    def _start(self, pool: QThreadPool, worker: Worker) -> Worker:
+        self.running.append(worker)
+        worker.signals.sig_finished.connect(lambda: self._forget(worker))
+        pool.start(worker)
+        return worker
+
+    def _forget(self, worker: Worker) -> None:
+        if worker in self.running:
+            self.running.remove(worker)
+
+    def write(self, job: Callable[[CancelToken], Iterator[Any]]) -> Worker:
+        return self._start(self.writer, Worker(job))
+
+    def read(self, job: Callable[[CancelToken], Iterator[Any]]) -> Worker:
+        return self._start(self.reader, Worker(job))
+
+    def shutdown(self, timeout_ms: int = 30000) -> bool:
+        """Cancel everything and wait for the threads to end (closing the window)."""
+        for worker in list(self.running):
+            worker.signals.blockSignals(True)  # the window is going away: no more messages
+            worker.cancel.cancel()
+        done = self.writer.waitForDone(timeout_ms) and self.reader.waitForDone(timeout_ms)
+        if done:
+            self.running.clear()
+        return bool(done)

@@ -1,0 +1,60 @@
+"""Take the README screenshots from the real window (run on demand, not a test):
+
+    DESK_HOME=... QT_QPA_PLATFORM=xcb xvfb-run -s "-screen 0 1400x900x24" \
+        .venv/bin/python tests/ui/screenshots.py MATTER "QUESTION" [MODEL]
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QUrl
+from PySide6.QtWidgets import QApplication
+
+from desk.config.settings import load_settings
+from desk.ui.main_window import MainWindow
+
+OUT = Path(__file__).resolve().parents[2] / "resources" / "screenshots"
+
+
+def wait(app: QApplication, condition, timeout: float = 600) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.02)
+
+
+def main() -> None:
+    matter, question = sys.argv[1], sys.argv[2]
+    app = QApplication(sys.argv)
+    settings = load_settings()
+    if len(sys.argv) > 3:
+        settings.llm.model = sys.argv[3]
+    window = MainWindow(settings)
+    window.resize(1400, 860)
+    window.show()
+    window.select_matter(matter)
+    window.new_conversation()
+    window.question.setText(question)
+    window.ask()
+    wait(app, lambda: window.ask_worker is None)
+    for _ in range(20):
+        app.processEvents()
+    window.grab().save(str(OUT / "main-window.png"))
+    answer = window.turns[-1][1]
+    verified = [c for c in answer["citations"] if c["verified"]] or answer["citations"]
+    if verified:
+        window._link_clicked(QUrl(f"cite:{len(window.turns) - 1}:{verified[0]['n']}"))
+        assert window.viewer is not None
+        window.viewer.resize(820, 900)
+        for _ in range(20):
+            app.processEvents()
+        window.viewer.grab().save(str(OUT / "source-viewer.png"))
+    print(answer)
+    window.close()
+
+
+if __name__ == "__main__":
+    main()
