@@ -24,8 +24,7 @@ $(MODEL_STAMP): $(STAMP)
 	touch $(MODEL_STAMP)
 
 run: $(MODEL_STAMP)
-	$(VENV)/bin/desk index --matter Sample resources/samples
-	$(VENV)/bin/desk ask --matter Sample "Consider the Sponsorship Agreement with Cano Petroleum; how long is the term of the agreement?"
+	$(VENV)/bin/desk
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check desk tests

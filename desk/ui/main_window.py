@@ -175,6 +175,8 @@ class MainWindow(QMainWindow):
         self.evidence.setObjectName("evidence")
         self.evidence.setWordWrap(True)
         self.evidence.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.evidence.setAlternatingRowColors(True)
+        self.evidence.setSpacing(3)
         self.evidence.itemActivated.connect(self._evidence_activated)
         right = QWidget()
         right_layout = QVBoxLayout(right)
