@@ -277,12 +277,77 @@ def cmd_models(args: argparse.Namespace) -> int:
         entry = store.add(Path(args.names[0]))
         _emit(entry.to_json()) if args.json else print(f"Added {entry.name} ({entry.precision}).")
         return 0
+    if args.action == "quantize":
+        from desk.llm.quantize import quantize
+
+        if len(args.names) != 1 or not args.to:
+            raise DeskError("Usage: desk models quantize NAME --to TYPE")
+        family = store.get(args.names[0]).family
+        job = quantize(store, family, args.to)
+        printer = ProgressPrinter(args.json)
+        while True:
+            try:
+                printer(next(job))
+            except StopIteration as done:
+                entry = done.value
+                break
+        _emit(entry.to_json()) if args.json else print(
+            f"Created {entry.name} ({entry.precision}, {entry.size_bytes / 2**20:.1f} MB)"
+            + (f"; re-quantized from {entry.parent}: its quality is bounded by that file"
+               if entry.requantized else ""))
+        return 0
+    if args.action == "bench":
+        from desk.llm.bench import bench_models, sample_text
+
+        if not args.names:
+            raise DeskError("Usage: desk models bench NAME... [--matter M]")
+        texts = _bench_texts(args.matter)
+        job = bench_models(store, args.names, sample_text(texts), load_settings().llm)
+        printer = ProgressPrinter(args.json)
+        while True:
+            try:
+                printer(next(job))
+            except StopIteration as done:
+                results = done.value
+                break
+        keys = ("name", "precision", "size_bytes", "load_s", "rss_mb", "prompt_tokens_per_s",
+                "gen_tokens_per_s", "kl_vs_reference", "top1_agreement", "perplexity")
+        if args.json:
+            _emit([{k: r[k] for k in keys} | {"kv_cache_mb": r["kv_cache_mb"]} for r in results])
+        else:
+            print("| variant | size MB | bits/w | load s | RSS MB | KV MB | prompt tok/s | gen tok/s "
+                  "| KL vs ref | top-1 | perplexity |")
+            print("|---|---|---|---|---|---|---|---|---|---|---|")
+            for r in results:
+                print(f"| {r['name']} | {r['size_bytes'] / 2**20:.1f} | {r['bits_per_weight']} | "
+                      f"{r['load_s']} | {r['rss_mb']} | {r['kv_cache_mb']} | "
+                      f"{r['prompt_tokens_per_s']} | {r['gen_tokens_per_s']} | "
+                      f"{r['kl_vs_reference']} | {r['top1_agreement']} | {r['perplexity']} |")
+        return 0
     if args.action == "prepare":
         for name in args.names or [load_settings().llm.model]:
             ProgressPrinter(args.json).run(store.ensure(name))
             _emit(store.get(name).to_json()) if args.json else print(f"{name}: ready")
         return 0
     raise DeskError(f"Unknown models action {args.action!r}.")
+
+
+def _bench_texts(matter_name: str | None) -> list[str]:
+    """The matter's own text, or the bundled sample contracts when no matter is given."""
+    if matter_name:
+        from desk.index.matter import open_matter
+
+        matter = open_matter(matter_name, create=False)
+        try:
+            return [" ".join(matter.catalog.page_texts(d.id)[:2])
+                    for d in matter.catalog.documents()]
+        finally:
+            matter.close()
+    from desk.ingest.pdf import read_pdf
+
+    samples = Path(__file__).resolve().parents[1] / "resources" / "samples"
+    return [" ".join(p.text for p in read_pdf(f).pages[:2])
+            for f in sorted(samples.glob("*.[pP][dD][fF]"))]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -343,9 +408,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question", nargs="+")
     p.set_defaults(func=cmd_ask)
 
-    p = sub.add_parser("models", help="list, add or prepare local models")
-    p.add_argument("action", choices=["list", "add", "prepare"])
+    p = sub.add_parser("models", help="list, add, prepare, quantize or benchmark local models")
+    p.add_argument("action", choices=["list", "add", "prepare", "quantize", "bench"])
     p.add_argument("names", nargs="*")
+    p.add_argument("--to", help="precision for quantize (e.g. Q5_K_M)")
+    p.add_argument("--matter", help="bench: measure quality on this matter's text")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_models)
 
