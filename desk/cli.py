@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from desk.config.settings import load_settings
 from desk.core.errors import DeskError
-from desk.core.progress import Progress
+from desk.core.progress import Progress, drive
 
 if TYPE_CHECKING:
     from desk.llm.runtime import LlamaRuntime
@@ -283,14 +283,7 @@ def cmd_models(args: argparse.Namespace) -> int:
         if len(args.names) != 1 or not args.to:
             raise DeskError("Usage: desk models quantize NAME --to TYPE")
         family = store.get(args.names[0]).family
-        job = quantize(store, family, args.to)
-        printer = ProgressPrinter(args.json)
-        while True:
-            try:
-                printer(next(job))
-            except StopIteration as done:
-                entry = done.value
-                break
+        entry = drive(quantize(store, family, args.to), ProgressPrinter(args.json))
         _emit(entry.to_json()) if args.json else print(
             f"Created {entry.name} ({entry.precision}, {entry.size_bytes / 2**20:.1f} MB)"
             + (f"; re-quantized from {entry.parent}: its quality is bounded by that file"
@@ -302,14 +295,8 @@ def cmd_models(args: argparse.Namespace) -> int:
         if not args.names:
             raise DeskError("Usage: desk models bench NAME... [--matter M]")
         texts = _bench_texts(args.matter)
-        job = bench_models(store, args.names, sample_text(texts), load_settings().llm)
-        printer = ProgressPrinter(args.json)
-        while True:
-            try:
-                printer(next(job))
-            except StopIteration as done:
-                results = done.value
-                break
+        results = drive(bench_models(store, args.names, sample_text(texts), load_settings().llm),
+                        ProgressPrinter(args.json))
         keys = ("name", "precision", "size_bytes", "load_s", "rss_mb", "prompt_tokens_per_s",
                 "gen_tokens_per_s", "kl_vs_reference", "top1_agreement", "perplexity")
         if args.json:

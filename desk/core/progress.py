@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from desk.core.errors import Cancelled
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -44,3 +48,12 @@ class CancelToken:
     def raise_if_cancelled(self) -> None:
         if self._event.is_set():
             raise Cancelled("Cancelled by the user.")
+
+
+def drive(job: Generator[Progress, None, T], on_progress: Callable[[Progress], None]) -> T:
+    """Run a progress-yielding job to its end, reporting each step; return its result."""
+    while True:
+        try:
+            on_progress(next(job))
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]

@@ -8,7 +8,7 @@ import pytest
 
 from desk.config.settings import LlmSettings
 from desk.core.errors import Cancelled, ModelError
-from desk.core.progress import CancelToken
+from desk.core.progress import CancelToken, drive
 from desk.llm.bench import bench_models, load_results, sample_text
 from desk.llm.gguf import read_gguf
 from desk.llm.quantize import quantize
@@ -19,11 +19,7 @@ FAMILY = "smollm2-135m-instruct"
 
 
 def run(generator):
-    while True:
-        try:
-            next(generator)
-        except StopIteration as done:
-            return done.value
+    return drive(generator, lambda progress: None)
 
 
 def test_ladder_sizes_shrink_and_quality_is_ordered():
