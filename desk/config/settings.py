@@ -32,6 +32,7 @@ class LlmSettings:
     n_threads: int = 0  # 0 = all cores
     n_batch: int = 512
     n_gpu_layers: int = 0
+    kv_cache_type: str = "f16"  # f16 | q8_0 | q4_0: smaller KV cache, slightly lower quality
     max_answer_tokens: int = 384
     evidence_tokens: int = 1500
 

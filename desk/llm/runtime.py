@@ -14,6 +14,8 @@ from desk.core.errors import ModelError
 from desk.core.progress import CancelToken
 from desk.llm.gguf import GgufInfo, read_gguf
 
+KV_TYPES = {"f16": 1, "q8_0": 8, "q4_0": 2}  # ggml type ids
+
 
 def gpu_offload_supported() -> bool:
     import llama_cpp
@@ -46,12 +48,18 @@ class LlamaRuntime:
 
         threads = settings.n_threads or os.cpu_count() or 1
         offload = settings.n_gpu_layers if gpu_offload_supported() else 0
+        kv_type = KV_TYPES.get(settings.kv_cache_type)
+        if kv_type is None:
+            raise ModelError(f"Unknown KV cache precision {settings.kv_cache_type!r}; use "
+                             f"{', '.join(KV_TYPES)}.")
         started = time.perf_counter()
         try:
             self.llm = llama_cpp.Llama(
                 model_path=str(path), n_ctx=settings.n_ctx, n_threads=threads,
                 n_threads_batch=threads, n_batch=settings.n_batch, n_gpu_layers=offload,
-                verbose=False)
+                type_k=kv_type, type_v=kv_type,
+                # llama.cpp needs flash attention for a quantized V cache
+                flash_attn=settings.kv_cache_type != "f16", verbose=False)
         except Exception as exc:  # llama.cpp reports load failures as ValueError/RuntimeError
             raise ModelError(f"llama.cpp could not load {path.name}: {exc}") from exc
         self.load_seconds = time.perf_counter() - started
@@ -122,7 +130,8 @@ _loaded_lock = threading.Lock()
 
 def load_runtime(path: Path, settings: LlmSettings) -> LlamaRuntime:
     """Load a model once and reuse it; a different model or settings replace it."""
-    key = (str(path), settings.n_ctx, settings.n_threads, settings.n_batch, settings.n_gpu_layers)
+    key = (str(path), settings.n_ctx, settings.n_threads, settings.n_batch, settings.n_gpu_layers,
+           settings.kv_cache_type)
     with _loaded_lock:
         if key not in _loaded:
             _loaded.clear()  # keep one model in memory at a time

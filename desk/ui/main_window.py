@@ -69,6 +69,7 @@ class MainWindow(QMainWindow):
         self.import_worker: Worker | None = None
         self.viewer: SourceViewer | None = None
         self._reload_pending = False
+        self.panel: Any = None  # the optimization panel, made on first use
         self.setWindowTitle("Desk")
         self.setAcceptDrops(True)
         self._build()
@@ -750,9 +751,41 @@ class MainWindow(QMainWindow):
         self.model_label.setText(f"Model: {name} · {precision} · {state}")
 
     def open_optimization_panel(self) -> None:
-        QMessageBox.information(self, "Optimization panel",
-                                "The optimization panel is not built yet. Use `desk models "
-                                "list` on the command line to see the model store.")
+        from desk.ui.optimization import OptimizationPanel
+
+        if self.panel is None:
+            self.panel = OptimizationPanel(self.settings, self.workers, self, self._bench_texts)
+            self.panel.sig_model_applied.connect(self.reload_model)
+        self.panel.refresh()
+        self.panel.show()
+        self.panel.raise_()
+
+    def _bench_texts(self) -> list[str]:
+        """Quality is measured on the open matter's own text (the bundled samples otherwise)."""
+        if self.matter is not None and self.matter.catalog.documents():
+            return [" ".join(self.matter.catalog.page_texts(d.id)[:2])
+                    for d in self.matter.catalog.documents()]
+        from desk.ingest.pdf import read_pdf
+
+        return [" ".join(p.text for p in read_pdf(f).pages[:2])
+                for f in sorted(SAMPLES.glob("*.[pP][dD][fF]"))]
+
+    def reload_model(self, name: str) -> None:
+        """Load the newly chosen model in the background; the app stays usable meanwhile."""
+        self.model_label.setText(f"Model: {name} · loading…")
+
+        def job(cancel: CancelToken) -> Generator[Progress, None, LlamaRuntime]:
+            store = ModelStore()
+            yield from store.ensure(name, cancel)
+            return load_runtime(Path(store.get(name).path), self.settings.llm)
+
+        worker = self.workers.read(job)
+        worker.signals.sig_done.connect(self._model_loaded)
+        worker.signals.sig_error.connect(self.show_error)
+
+    def _model_loaded(self, runtime: LlamaRuntime) -> None:
+        self.runtime = runtime
+        self._update_model_label()
 
     # -- memo -------------------------------------------------------------------------------
     def export_memo(self, kind: str) -> None:
