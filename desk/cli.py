@@ -114,6 +114,10 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     matter = open_matter(args.matter, create=False)
     try:
+        pending = matter.catalog.count_pending()
+        if pending:
+            print(f"desk: semantic index not complete ({pending} passages pending); those are "
+                  "found by keywords only until `desk index` finishes.", file=sys.stderr)
         retriever = Retriever(matter, load_settings().retrieval, mode=args.mode)
         if args.batch:
             stream = sys.stdin if args.batch == "-" else open(args.batch, encoding="utf-8")

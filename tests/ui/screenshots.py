@@ -53,6 +53,13 @@ def main() -> None:
             app.processEvents()
         window.viewer.grab().save(str(OUT / "source-viewer.png"))
     print(answer)
+    window.open_optimization_panel()
+    panel = window.panel
+    panel.family.setCurrentText(panel.store.get(settings.llm.model).family)
+    panel.resize(1250, 760)
+    for _ in range(20):
+        app.processEvents()
+    panel.grab().save(str(OUT / "optimization-panel.png"))
     window.close()
 
 

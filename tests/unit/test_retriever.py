@@ -77,3 +77,31 @@ def test_modes_and_json_shape(matter):
         data = hits[0].to_json()
         assert set(data) == {"file", "page_start", "page_end", "text", "score"}
         assert isinstance(data["page_start"], int) and data["page_start"] >= 1
+
+
+def test_int8_embedder_stays_close_to_the_precise_one():
+    import numpy as np
+
+    from desk.index.embedder import get_embedder
+
+    texts = [" ".join(page.split()) for page in CONTRACT_PAGES + OTHER]
+    precise = get_embedder("all-MiniLM-L6-v2").embed(texts)
+    fast = get_embedder("all-MiniLM-L6-v2-int8").embed(texts)
+    assert precise.shape == fast.shape == (len(texts), 384)
+    assert np.allclose(np.linalg.norm(fast, axis=1), 1.0, atol=1e-4)
+    assert (precise * fast).sum(axis=1).min() > 0.97
+    # Reference: the same model through transformers with mean pooling.
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    from desk.index.embedder import _model_dir
+
+    tok = AutoTokenizer.from_pretrained(str(_model_dir()))
+    model = AutoModel.from_pretrained(str(_model_dir())).eval()
+    batch = tok(texts[:2], padding=True, truncation=True, max_length=256, return_tensors="pt")
+    with torch.no_grad():
+        hidden = model(**batch).last_hidden_state
+    mask = batch["attention_mask"].unsqueeze(-1)
+    ref = ((hidden * mask).sum(1) / mask.sum(1)).numpy()
+    ref /= np.linalg.norm(ref, axis=1, keepdims=True)
+    assert (ref * precise[:2]).sum(axis=1).min() > 0.9999
