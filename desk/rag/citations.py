@@ -19,8 +19,9 @@ QUOTE = re.compile(r"[\"“”]([^\"“”]{3,}?)[\"“”]")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“(])|\n+")
 WORD = re.compile(r"[a-z0-9]+")
 NOT_FOUND = re.compile(r"\bnot\s+found\b|\bdo(?:es)?\s+not\s+(?:contain|mention|address|"
-                       r"specify|provide|include)|\bno\s+(?:information|mention|provision)",
-                       re.I)
+                       r"specify|provide|include|state)|\bno\s+(?:explicit\s+)?(?:information|"
+                       r"mention|provision)|\bnot\s+(?:explicitly\s+|clearly\s+)?(?:stated|"
+                       r"mentioned|specified|provided|addressed|included)\b", re.I)
 CLAIM_SUPPORT = 0.6  # share of a sentence's content words that must appear in the passage
 
 

@@ -57,6 +57,7 @@ def test_uncited_sentences_are_attributed_or_marked():
 def test_not_found_phrases():
     assert says_not_found("NOT FOUND")
     assert says_not_found("The documents do not contain a warranty period.")
+    assert says_not_found("The audit rights are not explicitly stated in the given sources.")
     assert not says_not_found('The term is "three (3) years" [1].')
 
 
