@@ -250,21 +250,46 @@ class Catalog:
     # -- keyword search -------------------------------------------------------------------
     def keyword_search(self, fts_query: str, limit: int,
                        doc_ids: list[int] | None = None) -> list[tuple[int, float]]:
-        """BM25 over chunks; returns (chunk id, score) with higher = better."""
+        """BM25 over chunks; returns (chunk id, score) with higher = better.
+
+        A document's chunks are written in one transaction, so their ids form one range; a
+        rowid range lets FTS5 skip other documents instead of joining every match."""
         if not fts_query:
             return []
-        sql = ("SELECT c.id, bm25(chunks_fts) AS s FROM chunks_fts JOIN chunks c ON "
-               "c.id = chunks_fts.rowid WHERE chunks_fts MATCH ?")
+        sql = "SELECT rowid, bm25(chunks_fts) AS s FROM chunks_fts WHERE chunks_fts MATCH ?"
         params: list[object] = [fts_query]
+        allowed: set[int] | None = None
         if doc_ids is not None:
-            sql += f" AND c.doc_id IN ({','.join('?' * len(doc_ids))})"
-            params.extend(doc_ids)
+            ranges = [self.db.execute("SELECT min(id), max(id) FROM chunks WHERE doc_id=?",
+                                      (d,)).fetchone() for d in doc_ids]
+            ranges = [r for r in ranges if r[0] is not None]
+            if not ranges:
+                return []
+            sql += " AND rowid BETWEEN ? AND ?"
+            params += [min(r[0] for r in ranges), max(r[1] for r in ranges)]
+            allowed = set(self.chunk_docs_in(doc_ids)) if len(ranges) > 1 else None
         sql += " ORDER BY s LIMIT ?"
-        params.append(limit)
+        params.append(limit if allowed is None else limit * 4)
         try:
-            return [(r[0], -r[1]) for r in self.db.execute(sql, params)]
+            rows = [(r[0], -r[1]) for r in self.db.execute(sql, params)]
         except sqlite3.OperationalError:
             return []  # a query FTS5 cannot parse finds nothing rather than failing the search
+        return rows if allowed is None else [r for r in rows if r[0] in allowed][:limit]
+
+    def document_frequencies(self, terms: list[str]) -> dict[str, int]:
+        """How many chunks contain each term (FTS5's own vocabulary, no scan)."""
+        if not terms:
+            return {}
+        self.db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunks_vocab USING "
+                        "fts5vocab(main, chunks_fts, 'row')")
+        marks = ",".join("?" * len(terms))
+        return dict(self.db.execute(
+            f"SELECT term, doc FROM temp.chunks_vocab WHERE term IN ({marks})", terms).fetchall())
+
+    def chunk_docs_in(self, doc_ids: list[int]) -> list[int]:
+        marks = ",".join("?" * len(doc_ids))
+        return [r[0] for r in self.db.execute(
+            f"SELECT id FROM chunks WHERE doc_id IN ({marks})", doc_ids)]
 
     def document_search(self, fts_query: str, limit: int) -> list[tuple[int, float]]:
         if not fts_query:

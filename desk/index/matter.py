@@ -19,7 +19,7 @@ from desk.index.catalog import Catalog
 from desk.index.embedder import Embedder, get_embedder
 from desk.index.vectors import VectorStore
 
-EMBED_BATCH = 256
+EMBED_BATCH = 1024  # a large batch lets the embedder group texts of similar length
 SAVE_EVERY_SECONDS = 20.0
 
 

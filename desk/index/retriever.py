@@ -16,7 +16,11 @@ from desk.index.matter import Matter
 from desk.index.query import parse_query, split_clauses
 
 MODES = ("hybrid", "dense", "lexical")
-NAMING_RATIO = 1.5  # a clause names a document when it matches it this much better than the next
+NAMING_RATIO = 1.5
+# Terms in more than this share of a large matter's passages carry almost no BM25 weight but
+# cost the most to score; they are left to the dense ranking.
+COMMON_TERM_SHARE = 0.1
+PRUNE_ABOVE_CHUNKS = 20_000  # a clause names a document when it matches it this much better than the next
 
 
 @dataclass
@@ -91,6 +95,11 @@ class Retriever:
     def _lexical(self, text: str, doc_ids: list[int] | None, n: int) -> tuple[list[int], list[int]]:
         parsed = parse_query(text)
         catalog = self.matter.catalog
+        total = catalog.counts()["chunks"]
+        if doc_ids is None and total > PRUNE_ABOVE_CHUNKS and len(parsed.terms) > 3:
+            df = catalog.document_frequencies(parsed.terms)
+            rare = [t for t in parsed.terms if df.get(t, 0) <= COMMON_TERM_SHARE * total]
+            parsed.terms = rare or sorted(parsed.terms, key=lambda t: df.get(t, 0))[:3]
         terms = [i for i, _ in catalog.keyword_search(parsed.terms_query, n, doc_ids)]
         phrases = [i for i, _ in catalog.keyword_search(parsed.phrases_query, n, doc_ids)]
         return terms, phrases
