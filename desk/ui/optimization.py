@@ -70,6 +70,7 @@ class TradeChart(QWidget):
     def _plot(self, painter: QPainter, area: QRectF, x_label: str,
               x_of: Callable[[dict[str, Any]], float]) -> None:
         painter.setPen(QPen(QColor("#888")))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(area)
         painter.drawText(QRectF(area.left(), area.bottom() + 4, area.width(), 18),
                          Qt.AlignmentFlag.AlignCenter, x_label)
@@ -87,7 +88,7 @@ class TradeChart(QWidget):
         x0, x1 = min(xs), max(xs)
         y0, y1 = min(ys), max(ys)
         for p, x, y in zip(self.points, xs, ys):
-            px = area.left() + 12 + (x - x0) / ((x1 - x0) or 1) * (area.width() - 24)
+            px = area.left() + 12 + (x - x0) / ((x1 - x0) or 1) * (area.width() - 70)
             py = area.bottom() - 12 - (y - y0) / ((y1 - y0) or 1) * (area.height() - 24)
             best = p["name"] == self.recommended
             painter.setPen(QPen(QColor("#1a7f37" if best else "#1f4e9e"), 2))
@@ -198,7 +199,7 @@ class OptimizationPanel(QDialog):
         middle.addLayout(right, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(self.table, 2)
+        layout.addWidget(self.table, 1)
         layout.addWidget(self.recommendation)
         layout.addLayout(middle, 2)
         layout.addLayout(actions)
