@@ -344,6 +344,8 @@ def _bench_texts(matter_name: str | None) -> list[str]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="desk", description="Offline research assistant for "
                                      "lawyers: index PDFs, search, ask with cited pages.")
+    parser.add_argument("--self-test", action="store_true",
+                        help="check offline that import, answer and citation work, then exit")
     sub = parser.add_subparsers(dest="command")
 
     p = sub.add_parser("index", help="import PDFs or folders into a matter")
@@ -416,6 +418,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.self_test:
+        from desk.ui.selftest import run_self_test
+
+        return run_self_test()
     if not args.command:
         from desk.ui.app import main as run_app
 

@@ -18,6 +18,9 @@ from desk.config.paths import models_dir
 from desk.core.errors import DeskError
 
 MAX_TOKENS = 256  # the model's max_seq_length
+# The packaged app ships the ONNX files and tokenizer here (made by packaging/build.sh), so a
+# first launch needs neither torch nor an export step.
+BUNDLED_DIR = Path(__file__).resolve().parents[2] / "models" / "embedders"
 BATCH = 32
 
 
@@ -78,6 +81,9 @@ def _quantize(fp32: Path, int8: Path) -> None:
 
 def onnx_file(precision: str) -> Path:
     """The ONNX model for a precision, made on first use (once, under a lock)."""
+    bundled = BUNDLED_DIR / f"all-MiniLM-L6-v2-{precision}.onnx"
+    if bundled.exists():
+        return bundled
     folder = models_dir() / "embedders"
     folder.mkdir(parents=True, exist_ok=True)
     fp32 = folder / "all-MiniLM-L6-v2-fp32.onnx"
@@ -113,7 +119,9 @@ class MiniLMEmbedder:
         import onnxruntime
         from tokenizers import Tokenizer
 
-        tokenizer = Tokenizer.from_file(str(_model_dir() / "tokenizer.json"))
+        bundled = BUNDLED_DIR / "tokenizer.json"
+        tokenizer = Tokenizer.from_file(str(bundled if bundled.exists()
+                                            else _model_dir() / "tokenizer.json"))
         tokenizer.enable_truncation(MAX_TOKENS)
         tokenizer.no_padding()  # batches are padded to their own longest text below
         options = onnxruntime.SessionOptions()
