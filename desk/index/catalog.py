@@ -177,18 +177,9 @@ class Catalog:
                        "text) VALUES (?, ?, ?, ?, ?, ?)", rows)
         return len(rows)
 
-    def record_problem(self, file: str, error: str) -> None:
-        with self.transaction() as db:
-            db.execute("INSERT INTO problems(file, error, at) VALUES (?, ?, ?)",
-                       (file, error, time.time()))
-
     def problems(self) -> list[tuple[str, str]]:
         return [(r[0], r[1]) for r in
                 self.db.execute("SELECT file, error FROM problems ORDER BY id")]
-
-    def clear_problems(self, file: str) -> None:
-        with self.transaction() as db:
-            db.execute("DELETE FROM problems WHERE file=?", (file,))
 
     # -- pages and chunks -----------------------------------------------------------------
     def page(self, doc_id: int, number: int) -> Page | None:
@@ -301,16 +292,6 @@ class Catalog:
         except sqlite3.OperationalError:
             return []
 
-    def chunk_docs(self, ids: Iterable[int]) -> dict[int, int]:
-        id_list = list(ids)
-        out: dict[int, int] = {}
-        for start in range(0, len(id_list), 900):
-            batch = id_list[start:start + 900]
-            out.update(self.db.execute(
-                f"SELECT id, doc_id FROM chunks WHERE id IN ({','.join('?' * len(batch))})",
-                batch).fetchall())
-        return out
-
     # -- conversations --------------------------------------------------------------------
     def new_conversation(self, title: str) -> int:
         with self.transaction() as db:
@@ -334,6 +315,3 @@ class Catalog:
             "SELECT question, answer_json FROM turns WHERE conversation_id=? ORDER BY id",
             (conversation_id,))]
 
-    def delete_conversation(self, conversation_id: int) -> None:
-        with self.transaction() as db:
-            db.execute("DELETE FROM conversations WHERE id=?", (conversation_id,))
