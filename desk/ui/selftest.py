@@ -11,6 +11,10 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtWidgets import QWidget
 
 QUESTION = "Which state's laws govern this agreement?"
 
@@ -62,15 +66,15 @@ def run_self_test() -> int:
         return 0
 
 
-def _wait(app: object, condition: object, seconds: float) -> bool:
+def _wait(app: QCoreApplication, condition: Callable[[], bool], seconds: float) -> bool:
     deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:  # type: ignore[operator]
-        app.processEvents()  # type: ignore[attr-defined]
+    while not condition() and time.monotonic() < deadline:
+        app.processEvents()
         time.sleep(0.02)
-    return bool(condition())  # type: ignore[operator]
+    return condition()
 
 
-def _fail(window: object, reason: str) -> int:
+def _fail(window: QWidget, reason: str) -> int:
     print(f"self-test FAILED: {reason}", file=sys.stderr)
-    window.close()  # type: ignore[attr-defined]
+    window.close()
     return 1
