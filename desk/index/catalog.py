@@ -229,6 +229,14 @@ class Catalog:
             db.executemany("UPDATE chunks SET embedded=1 WHERE id=?", [(i,) for i in extra])
         return len(missing)
 
+    def document_count(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM documents").fetchone()[0])
+
+    def chunk_id_bound(self) -> int:
+        """An upper bound of the number of chunks without counting them (ids only grow): cheap
+        enough to ask on every search of a million-passage matter."""
+        return int(self.db.execute("SELECT coalesce(max(id), 0) FROM chunks").fetchone()[0])
+
     def counts(self) -> dict[str, int]:
         q = self.db.execute
         return {

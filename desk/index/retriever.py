@@ -63,8 +63,7 @@ class Retriever:
 
     def focus(self, query: str) -> Focus:
         """Find a document named by one clause of the question; other clauses are the question."""
-        documents = self.matter.catalog.counts()["documents"]
-        if documents <= 1:
+        if self.matter.catalog.document_count() <= 1:
             return Focus(None, query)
         clauses = split_clauses(query)
         for clause in clauses:
@@ -95,7 +94,7 @@ class Retriever:
     def _lexical(self, text: str, doc_ids: list[int] | None, n: int) -> tuple[list[int], list[int]]:
         parsed = parse_query(text)
         catalog = self.matter.catalog
-        total = catalog.counts()["chunks"]
+        total = catalog.chunk_id_bound()
         if doc_ids is None and total > PRUNE_ABOVE_CHUNKS and len(parsed.terms) > 3:
             df = catalog.document_frequencies(parsed.terms)
             rare = [t for t in parsed.terms if df.get(t, 0) <= COMMON_TERM_SHARE * total]
