@@ -325,20 +325,17 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 def _bench_texts(matter_name: str | None) -> list[str]:
     """The matter's own text, or the bundled sample contracts when no matter is given."""
-    if matter_name:
-        from desk.index.matter import open_matter
+    from desk.ingest.importer import opening_texts
 
-        matter = open_matter(matter_name, create=False)
-        try:
-            return [" ".join(matter.catalog.page_texts(d.id)[:2])
-                    for d in matter.catalog.documents()]
-        finally:
-            matter.close()
-    from desk.ingest.pdf import read_pdf
+    if not matter_name:
+        return opening_texts(None)
+    from desk.index.matter import open_matter
 
-    samples = Path(__file__).resolve().parents[1] / "resources" / "samples"
-    return [" ".join(p.text for p in read_pdf(f).pages[:2])
-            for f in sorted(samples.glob("*.[pP][dD][fF]"))]
+    matter = open_matter(matter_name, create=False)
+    try:
+        return opening_texts(matter)
+    finally:
+        matter.close()
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -27,7 +27,6 @@ def _find_dev_data() -> Path:
 
 
 DEV_DATA = _find_dev_data()
-SAMPLES = Path(__file__).resolve().parents[1] / "resources" / "samples"
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import platformdirs
 
+# The sample matter shipped with Desk (three CUAD contracts); also inside the packaged app.
+SAMPLES_DIR = Path(__file__).resolve().parents[2] / "resources" / "samples"
+
 
 def data_dir() -> Path:
     home = os.environ.get("DESK_HOME")

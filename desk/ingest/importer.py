@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from desk.config.paths import SAMPLES_DIR
 from desk.core.errors import BadDocument
 from desk.core.progress import CancelToken, Progress
 from desk.index.matter import Matter
@@ -71,6 +72,16 @@ def document_profile(file_name: str, page_texts: list[str]) -> str:
     stem = re.sub(r"[_\-.]+", " ", Path(file_name).stem)
     head = " ".join(t for t in page_texts if t.strip())[:PROFILE_CHARS]
     return f"{stem}\n{head}"
+
+
+def opening_texts(matter: Matter | None, pages: int = 2) -> list[str]:
+    """The first pages of each document of a matter, or of the sample contracts without one:
+    the text model quality is measured on."""
+    if matter is not None and matter.catalog.documents():
+        return [" ".join(matter.catalog.page_texts(d.id)[:pages])
+                for d in matter.catalog.documents()]
+    return [" ".join(p.text for p in read_pdf(f).pages[:pages])
+            for f in sorted(SAMPLES_DIR.iterdir()) if f.suffix.lower() == ".pdf"]
 
 
 class ImportJob:

@@ -36,13 +36,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desk.config.paths import data_dir
+from desk.config.paths import SAMPLES_DIR, data_dir
 from desk.config.settings import Settings, load_settings, save_settings
 from desk.core.errors import DeskError
 from desk.core.progress import CancelToken, Progress
 from desk.core.types import Answer
 from desk.index.matter import Matter, delete_matter, list_matters, open_matter, rename_matter
-from desk.ingest.importer import ImportJob, ImportSummary, remove_documents
+from desk.ingest.importer import ImportJob, ImportSummary, opening_texts, remove_documents
 from desk.llm.runtime import LlamaRuntime, load_runtime
 from desk.llm.store import ModelStore
 from desk.rag.assistant import AnswerJob, Assistant
@@ -52,7 +52,6 @@ from desk.ui.viewer import SourceViewer
 from desk.ui.workers import Worker, Workers
 
 log = logging.getLogger("desk")
-SAMPLES = Path(__file__).resolve().parents[2] / "resources" / "samples"
 
 
 class MainWindow(QMainWindow):
@@ -355,7 +354,7 @@ class MainWindow(QMainWindow):
 
     def open_sample(self) -> None:
         self.select_matter("Sample", create=True)
-        self.import_paths([SAMPLES])
+        self.import_paths([SAMPLES_DIR])
 
     # -- documents --------------------------------------------------------------------------
     def refresh_documents(self) -> None:
@@ -762,13 +761,7 @@ class MainWindow(QMainWindow):
 
     def _bench_texts(self) -> list[str]:
         """Quality is measured on the open matter's own text (the bundled samples otherwise)."""
-        if self.matter is not None and self.matter.catalog.documents():
-            return [" ".join(self.matter.catalog.page_texts(d.id)[:2])
-                    for d in self.matter.catalog.documents()]
-        from desk.ingest.pdf import read_pdf
-
-        return [" ".join(p.text for p in read_pdf(f).pages[:2])
-                for f in sorted(SAMPLES.glob("*.[pP][dD][fF]"))]
+        return opening_texts(self.matter)
 
     def reload_model(self, name: str) -> None:
         """Load the newly chosen model in the background; the app stays usable meanwhile."""

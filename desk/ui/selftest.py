@@ -25,8 +25,9 @@ def run_self_test() -> int:
         os.environ["DESK_HOME"] = home
         from PySide6.QtWidgets import QApplication
 
+        from desk.config.paths import SAMPLES_DIR
         from desk.config.settings import load_settings
-        from desk.ui.main_window import SAMPLES, MainWindow
+        from desk.ui.main_window import MainWindow
 
         app = QApplication.instance() or QApplication([])
         settings = load_settings()
@@ -37,9 +38,9 @@ def run_self_test() -> int:
 
         since_start = time.time() - psutil.Process().create_time()
         print(f"window ready {since_start:.1f} s after the process started")
-        samples = sorted(p for p in SAMPLES.glob("*") if p.suffix.lower() == ".pdf")
+        samples = sorted(p for p in SAMPLES_DIR.glob("*") if p.suffix.lower() == ".pdf")
         if not samples:
-            return _fail(window, f"no sample PDF in {SAMPLES}")
+            return _fail(window, f"no sample PDF in {SAMPLES_DIR}")
         sample = next((p for p in samples if "NON-COMPETITION" in p.name), samples[0])
         window.select_matter("Self-test", create=True)
         window.import_paths([sample])
