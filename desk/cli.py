@@ -206,14 +206,10 @@ def cmd_matters(args: argparse.Namespace) -> int:
 
 def load_model(name: str | None, quiet: bool = False) -> LlamaRuntime:
     """The answering model, materialised into the store on first use (progress on stderr)."""
-    from desk.llm.runtime import load_runtime
-    from desk.llm.store import ModelStore
+    from desk.llm.runtime import prepare_runtime
 
     settings = load_settings()
-    store = ModelStore()
-    name = name or settings.llm.model
-    ProgressPrinter(quiet).run(store.ensure(name))
-    return load_runtime(Path(store.get(name).path), settings.llm)
+    return drive(prepare_runtime(name or settings.llm.model, settings.llm), ProgressPrinter(quiet))
 
 
 def cmd_ask(args: argparse.Namespace) -> int:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from desk.config.settings import LlmSettings
 from desk.core.errors import ModelError
-from desk.core.progress import CancelToken
+from desk.core.progress import CancelToken, Progress
 from desk.llm.gguf import GgufInfo, read_gguf
 
 KV_TYPES = {"f16": 1, "q8_0": 8, "q4_0": 2}  # ggml type ids
@@ -126,6 +126,18 @@ class LlamaRuntime:
 
 _loaded: dict[tuple, LlamaRuntime] = {}
 _loaded_lock = threading.Lock()
+
+
+def prepare_runtime(name: str, settings: LlmSettings, cancel: CancelToken | None = None
+                    ) -> Generator[Progress, None, LlamaRuntime]:
+    """The named model ready to answer: its file materialised in the store (with progress) and
+    loaded (once; later calls with the same settings return the loaded model)."""
+    from desk.llm.store import ModelStore
+
+    store = ModelStore()
+    yield from store.ensure(name, cancel)
+    yield Progress("model", 0, 1, "Loading the model…")
+    return load_runtime(Path(store.get(name).path), settings)
 
 
 def load_runtime(path: Path, settings: LlmSettings) -> LlamaRuntime:

@@ -43,7 +43,7 @@ from desk.core.progress import CancelToken, Progress
 from desk.core.types import Answer
 from desk.index.matter import Matter, delete_matter, list_matters, open_matter, rename_matter
 from desk.ingest.importer import ImportJob, ImportSummary, opening_texts, remove_documents
-from desk.llm.runtime import LlamaRuntime, load_runtime
+from desk.llm.runtime import LlamaRuntime, prepare_runtime
 from desk.llm.store import ModelStore
 from desk.rag.assistant import AnswerJob, Assistant
 from desk.rag.citations import MARK
@@ -577,14 +577,9 @@ class MainWindow(QMainWindow):
 
     def _ensure_runtime(self, cancel: CancelToken
                         ) -> Generator[Progress, None, LlamaRuntime]:
-        """Load the answering model once, preparing its file first if needed (in a worker)."""
-        if self.runtime is None or self.runtime.path != Path(
-                ModelStore().get(self.settings.llm.model).path):
-            store = ModelStore()
-            yield from store.ensure(self.settings.llm.model, cancel)
-            yield Progress("model", 0, 1, "Loading the model…")
-            self.runtime = load_runtime(Path(store.get(self.settings.llm.model).path),
-                                        self.settings.llm)
+        """The answering model, prepared and loaded on first use (in a worker)."""
+        self.runtime = yield from prepare_runtime(self.settings.llm.model, self.settings.llm,
+                                                  cancel)
         return self.runtime
 
     def _answer_item(self, item: Any) -> None:
@@ -768,9 +763,7 @@ class MainWindow(QMainWindow):
         self.model_label.setText(f"Model: {name} · loading…")
 
         def job(cancel: CancelToken) -> Generator[Progress, None, LlamaRuntime]:
-            store = ModelStore()
-            yield from store.ensure(name, cancel)
-            return load_runtime(Path(store.get(name).path), self.settings.llm)
+            return (yield from prepare_runtime(name, self.settings.llm, cancel))
 
         worker = self.workers.read(job)
         worker.signals.sig_done.connect(self._model_loaded)
