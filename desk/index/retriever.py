@@ -83,8 +83,7 @@ class Retriever:
         store = self.matter.vectors
         if doc_ids is None:
             return [i for i, _ in store.search(vector, n)]
-        present = store.ids()
-        ids = [i for d in doc_ids for i in self.matter.catalog.chunk_ids(d) if i in present]
+        ids = [i for d in doc_ids for i in self.matter.catalog.chunk_ids(d) if i in store]
         if not ids:
             return []
         sims = store.vectors(ids) @ vector  # exact cosine within a document: small and precise

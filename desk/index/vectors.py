@@ -20,9 +20,11 @@ class VectorStore:
         self._m = m
         self.index = hnswlib.Index(space="cosine", dim=dimension)
         self.deleted: set[int] = set()
+        self.stored: set[int] = set()  # every label in the file, deleted or not
         if path.exists():
             try:
                 self.index.load_index(str(path), allow_replace_deleted=False)
+                self.stored = set(int(i) for i in self.index.get_ids_list())
             except Exception:
                 # A damaged vector file is rebuilt from the catalog; nothing else is lost.
                 self._new(1024)
@@ -36,13 +38,18 @@ class VectorStore:
                               M=self._m)
         self.index.set_ef(128)
         self.deleted = set()
+        self.stored = set()
 
     @property
     def count(self) -> int:
         return int(self.index.get_current_count()) - len(self.deleted)
 
     def ids(self) -> set[int]:
-        return set(int(i) for i in self.index.get_ids_list()) - self.deleted
+        return self.stored - self.deleted
+
+    def __contains__(self, label: int) -> bool:
+        """Whether a chunk has a live vector: O(1), for the per-query checks."""
+        return label in self.stored and label not in self.deleted
 
     def add(self, ids: list[int], vectors: np.ndarray) -> None:
         if not ids:
@@ -51,12 +58,12 @@ class VectorStore:
         if needed > self.index.get_max_elements():
             self.index.resize_index(max(needed, self.index.get_max_elements() * 2))
         self.index.add_items(vectors, np.asarray(ids, dtype=np.int64), num_threads=1)
+        self.stored.update(ids)
         self.deleted.difference_update(ids)
 
     def remove(self, ids: list[int]) -> None:
-        present = set(int(i) for i in self.index.get_ids_list())
         for i in ids:
-            if i in present and i not in self.deleted:
+            if i in self.stored and i not in self.deleted:
                 try:
                     self.index.mark_deleted(i)
                 except RuntimeError:

@@ -79,8 +79,7 @@ class Assistant:
     def _relevant(self, query: str, hits: list[Hit]) -> bool:
         if not hits:
             return False
-        present = self.matter.vectors.ids()
-        ids = [h.chunk_id for h in hits if h.chunk_id in present]
+        ids = [h.chunk_id for h in hits if h.chunk_id in self.matter.vectors]
         if not ids:
             return True  # semantic index not ready: keyword hits are all there is to judge by
         focus = self.retriever.focus(query).question
