@@ -40,6 +40,7 @@ class Retriever:
         self.settings = settings or RetrievalSettings()
         self.mode = mode
         self.last_ms = 0.0
+        self.last_focus = Focus(None, "")  # of the latest search, for callers that need it too
 
     # -- public -------------------------------------------------------------------------
     def search(self, query: str, k: int = 8, document: str | None = None) -> list[Hit]:
@@ -56,6 +57,7 @@ class Retriever:
             focus = self.focus(query)
             if focus.doc_id is not None:
                 doc_ids = [focus.doc_id]
+        self.last_focus = focus
         fused = self._fuse(focus.question, doc_ids, max(k, 1))
         hits = self._hits(fused[:k])
         self.last_ms = (time.perf_counter() - started) * 1000

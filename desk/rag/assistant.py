@@ -69,21 +69,21 @@ class Assistant:
         # A follow-up ("and when does it end?") is searched together with the previous question.
         query = f"{history[-1][0]} {question}" if history else question
         hits = self.retriever.search(query, k=RETRIEVE_K, document=document)
-        hits = hits if self._relevant(query, hits) else []
+        hits = hits if self._relevant(hits) else []
         passages = select_passages(hits, self.settings.llm.evidence_tokens,
                                    self.runtime.count_tokens)
         retrieval_ms = (time.perf_counter() - started) * 1000
         return AnswerJob(question, passages, build_messages(question, passages, history),
                          retrieval_ms)
 
-    def _relevant(self, query: str, hits: list[Hit]) -> bool:
+    def _relevant(self, hits: list[Hit]) -> bool:
         if not hits:
             return False
         ids = [h.chunk_id for h in hits if h.chunk_id in self.matter.vectors]
         if not ids:
             return True  # semantic index not ready: keyword hits are all there is to judge by
-        focus = self.retriever.focus(query).question
-        vector = self.matter.embedder.embed([focus])[0]
+        # The question as searched: without a clause that only names the document.
+        vector = self.matter.embedder.embed([self.retriever.last_focus.question])[0]
         return float(np.max(self.matter.vectors.vectors(ids) @ vector)) >= MIN_RELEVANCE
 
     def stream(self, job: AnswerJob, cancel: CancelToken | None = None) -> Iterator[str]:
