@@ -144,14 +144,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
     data = load_set(Path(args.set))
     matter = open_matter(args.matter, create=False)
     try:
-        if args.answers:
+        if args.answers or args.ttft:
             from desk.rag.assistant import Assistant
-            from desk.rag.evaluation import evaluate_answers
+            from desk.rag.evaluation import evaluate_answers, time_to_first_token
 
             settings = load_settings()
+            if args.evidence_tokens:
+                settings.llm.evidence_tokens = args.evidence_tokens
             assistant = Assistant(matter, load_model(args.model), settings)
-            report = evaluate_answers(assistant, data, args.answers, args.negatives,
-                                      verbose=args.verbose)
+            report = (evaluate_answers(assistant, data, args.answers, args.negatives,
+                                       verbose=args.verbose) if args.answers
+                      else time_to_first_token(assistant, data, args.ttft))
             if args.json:
                 _emit(report)
             else:
@@ -370,6 +373,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="evaluate answers instead: this many answerable questions")
     p.add_argument("--negatives", type=int, default=0,
                    help="with --answers: this many absent-clause questions")
+    p.add_argument("--ttft", type=int, default=0,
+                   help="time to first token instead: over this many questions, with and "
+                        "without the cached prompt prefix")
+    p.add_argument("--evidence-tokens", type=int, default=0,
+                   help="--answers/--ttft: evidence budget instead of the settings' value")
     p.add_argument("--model", help="model for --answers (default: the settings' model)")
     p.add_argument("--verbose", action="store_true", help="print each answer on stderr")
     p.add_argument("--json", action="store_true")

@@ -85,6 +85,27 @@ class LlamaRuntime:
         stops = response.stop if isinstance(response.stop, list) else [response.stop]
         return response.prompt, [s for s in stops if s]
 
+    def cache_prefix(self, system_prompt: str) -> int:
+        """Evaluate the fixed start of every prompt (template + system rules) now, so the first
+        question only pays for its own evidence. llama.cpp keeps the state, and each later
+        prompt that starts with the same tokens reuses it. Returns the tokens cached."""
+        prompts = [self.format_chat([{"role": "system", "content": system_prompt},
+                                     {"role": "user", "content": text}])[0] for text in "AB"]
+        a, b = (self.llm.tokenize(p.encode("utf-8"), add_bos=False, special=True)
+                for p in prompts)
+        common = 0
+        while common < min(len(a), len(b)) and a[common] == b[common]:
+            common += 1
+        with self._lock:
+            self.clear_cache()
+            self.llm.eval(a[:common])
+        return common
+
+    def clear_cache(self) -> None:
+        """Forget evaluated tokens (for measuring a prompt without any reuse); the next
+        evaluation overwrites the KV cache from position 0."""
+        self.llm.reset()
+
     def stream_chat(self, messages: list[dict[str, str]], max_tokens: int,
                     cancel: CancelToken | None = None,
                     stats: Generation | None = None) -> Iterator[str]:

@@ -16,7 +16,7 @@ from desk.index.matter import Matter
 from desk.index.retriever import Retriever
 from desk.llm.runtime import Generation, LlamaRuntime
 from desk.rag.citations import contains, says_not_found, verify_citations, words
-from desk.rag.prompt import Passage, build_messages, select_passages
+from desk.rag.prompt import SYSTEM_PROMPT, Passage, build_messages, select_passages
 
 NOT_FOUND_TEXT = "Not found in the documents."
 MIN_RELEVANCE = 0.15  # cosine of question and best passage below which nothing is relevant
@@ -43,6 +43,7 @@ class Assistant:
         self.settings = settings
         self.retriever = Retriever(matter, settings.retrieval)
         matter.embedder.embed(["warm up"])  # load the embedder now, not inside the first answer
+        runtime.cache_prefix(SYSTEM_PROMPT)
 
     # -- history --------------------------------------------------------------------------
     def history(self, conversation_id: int | None) -> list[tuple[str, str]]:
@@ -99,14 +100,16 @@ class Assistant:
         gen = job.generation
         timings.update({"prompt_tokens": gen.prompt_tokens, "ttft_ms": round(gen.ttft_ms, 1),
                         "gen_tokens_per_s": round(gen.gen_tokens_per_s, 2)})
-        job.answer = self.finish(gen.text, job.passages, timings)
+        job.answer = self.finish(gen.text, job.passages, timings, job.question)
 
-    def finish(self, text: str, passages: list[Passage], timings: dict[str, float]) -> Answer:
+    def finish(self, text: str, passages: list[Passage], timings: dict[str, float],
+               question: str = "") -> Answer:
         text = text.strip()
         evidence = [h for p in passages for h in p.hits]
         if not text or says_not_found(text):
             return Answer(NOT_FOUND_TEXT, False, evidence=evidence, timings=timings)
-        text, citations, unsupported = verify_citations(text, passages, self._page_of)
+        text, citations, unsupported = verify_citations(text, passages, self._page_of,
+                                                          question)
         return Answer(text, True, citations, evidence, unsupported, timings)
 
     def _page_of(self, passage: Passage, quote: str) -> int:

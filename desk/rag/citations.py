@@ -1,8 +1,10 @@
 """Resolve [n] marks to document, page and quote, and check each against the cited passage.
 
 A quoted phrase must occur in the cited passage (letters and digits compared, case and spacing
-ignored). A sentence without a quote must share most of its content words with the passage.
-Sentences without a citation are reported as unsupported.
+ignored). A sentence without a quote must share most of its content words with the passage;
+words it repeats from the question ("The expiration date is ...") are not claims about the
+document and are left out, and every number it states must occur in the passage. Sentences
+without a citation are reported as unsupported.
 """
 
 from __future__ import annotations
@@ -67,17 +69,24 @@ def _attribute(sentence: str, passages: list[Passage]) -> int | None:
         source = words(passage.text)
         if any(len(q) >= 4 and contains(source, q) >= 0 for q in quotes):
             return passage.n
+    # A terse answer ("1 year") is attributed only when exactly one source has those words.
+    short = [q for q in quotes if 2 <= len(q) < 4]
+    holders = [p.n for p in passages
+               if any(contains(words(p.text), q) >= 0 for q in short)]
+    if len(holders) == 1:
+        return holders[0]
     claim = _content(words(sentence))
     if len(claim) < 3:
         return None
     shares = [(len([w for w in claim if w in set(words(p.text))]) / len(claim), p.n)
               for p in passages]
-    best, n = max(shares)
-    return n if best >= CLAIM_SUPPORT else None
+    shares.sort(reverse=True)
+    (best, n), runner_up = shares[0], shares[1][0] if len(shares) > 1 else 0.0
+    return n if best >= CLAIM_SUPPORT and best > runner_up else None  # ambiguous: unsupported
 
 
 def verify_citations(answer: str, passages: list[Passage],
-                     page_of: Callable[[Passage, str], int]
+                     page_of: Callable[[Passage, str], int], question: str = ""
                      ) -> tuple[str, list[Citation], list[str]]:
     """Return the answer (with a mark added where Desk found the source of an uncited
     sentence), the citations (each verified or not, with a reason) and uncited sentences.
@@ -85,6 +94,7 @@ def verify_citations(answer: str, passages: list[Passage],
     page_of(passage, quote) says on which page of the passage the quote lies.
     """
     by_n = {p.n: p for p in passages}
+    asked = set(words(question))
     citations: list[Citation] = []
     unsupported: list[str] = []
     for sentence in split_sentences(answer):
@@ -105,7 +115,7 @@ def verify_citations(answer: str, passages: list[Passage],
         if len(words(bare)) >= 4 and any(contains(words(by_n[n].text), words(bare)) >= 0
                                          for n in numbers if n in by_n):
             quotes.insert(0, bare)
-        claim = _content(words(MARK.sub(" ", sentence)))
+        claim = [w for w in _content(words(MARK.sub(" ", sentence))) if w not in asked]
         for n in dict.fromkeys(numbers):
             passage = by_n.get(n)
             if passage is None:
@@ -136,6 +146,11 @@ def _check(n: int, passage: Passage, quotes: list[str], claim: list[str],
     if not claim:
         return Citation(n, passage.file, page_of(passage, quote), quote, False,
                         "the sentence states nothing that can be checked", doc_id=passage.doc_id)
+    missing_numbers = [w for w in claim if w.isdigit() and w not in set(source)]
+    if missing_numbers:
+        return Citation(n, passage.file, page_of(passage, quote), quote, False,
+                        f"{missing_numbers[0]} does not appear in source [{n}]",
+                        doc_id=passage.doc_id)
     share = len([w for w in claim if w in set(source)]) / len(claim)
     if share >= CLAIM_SUPPORT:
         return Citation(n, passage.file, page_of(passage, quote), quote, True,

@@ -7,6 +7,7 @@ import statistics
 import sys
 from typing import Any
 
+from desk.llm.runtime import Generation
 from desk.rag.assistant import Assistant
 
 
@@ -56,11 +57,48 @@ def evaluate_answers(assistant: Assistant, data: dict[str, Any], positives: int,
         "citations_verified": round(citations_verified / max(citations_total, 1), 3),
         "answers_citing_gold_page": round(gold_cited / n, 3),
         "negatives_not_found": round(not_found / max(len(negs), 1), 3),
-        "ttft_ms_median": round(statistics.median(ttft), 1) if ttft else None,
-        "ttft_ms_p95": round(sorted(ttft)[int(0.95 * (len(ttft) - 1))], 1) if ttft else None,
+        "ttft_ms_median": _median_p95(ttft)["median"],
+        "ttft_ms_p95": _median_p95(ttft)["p95"],
         "gen_tokens_per_s_median": round(statistics.median(speed), 2) if speed else None,
         "rows": rows,
     }
+
+
+def time_to_first_token(assistant: Assistant, data: dict[str, Any], count: int
+                        ) -> dict[str, Any]:
+    """Time to the first answer token over `count` questions spread over the set: as Desk
+    runs (the fixed prompt start already evaluated) and with nothing reused."""
+    runtime = assistant.runtime
+    cached: list[float] = []
+    uncached: list[float] = []
+    prompt_tokens: list[int] = []
+    for test in _spread(data["tests"], count):
+        job = assistant.prepare(test["query"])
+        if not job.passages:
+            continue
+        for times in (cached, uncached):
+            if times is uncached:
+                runtime.clear_cache()
+            generation = Generation()
+            for _ in runtime.stream_chat(job.messages, 1, stats=generation):
+                pass
+            times.append(generation.ttft_ms)
+        prompt_tokens.append(generation.prompt_tokens)
+    return {
+        "questions": len(cached),
+        "evidence_tokens_budget": assistant.settings.llm.evidence_tokens,
+        "prompt_tokens_median": statistics.median(prompt_tokens) if prompt_tokens else None,
+        "ttft_ms": _median_p95(cached),
+        "ttft_ms_without_prefix_cache": _median_p95(uncached),
+    }
+
+
+def _median_p95(values: list[float]) -> dict[str, float | None]:
+    if not values:
+        return {"median": None, "p95": None}
+    ordered = sorted(values)
+    return {"median": round(statistics.median(ordered), 1),
+            "p95": round(ordered[int(0.95 * (len(ordered) - 1))], 1)}
 
 
 def _spread(items: list[dict], count: int) -> list[dict]:

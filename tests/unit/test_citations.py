@@ -45,6 +45,19 @@ def test_paraphrase_checked_by_content_words_and_bad_numbers_rejected():
     assert "no source [7]" in cites[2].reason
 
 
+def test_words_repeated_from_the_question_are_not_claims_but_numbers_must_match():
+    question = "What is the required notice period under this contract?"
+    _, cites, _ = verify_citations("The required notice period under this contract is ninety "
+                                   "days [1]. The notice period is 60 days [1].",
+                                   _passages(), _page, question)
+    assert cites[0].verified
+    assert not cites[1].verified and "60 does not appear" in cites[1].reason
+    # Without the question the same restatement is mostly words the source does not have.
+    _, cites, _ = verify_citations("The required notice period under this contract is ninety "
+                                   "days [1].", _passages(), _page)
+    assert not cites[0].verified
+
+
 def test_uncited_sentences_are_attributed_or_marked():
     text, cites, unsupported = verify_citations(
         "Either party may terminate this Agreement for convenience upon ninety (90) days prior "
@@ -52,6 +65,14 @@ def test_uncited_sentences_are_attributed_or_marked():
     assert [(c.n, c.verified) for c in cites] == [(1, True)]
     assert "[1]" in text
     assert unsupported == ["The moon is made of cheese."]
+
+
+def test_a_terse_uncited_answer_is_attributed_only_to_the_one_source_with_those_words():
+    text, cites, _ = verify_citations("ninety (90) days", _passages(), _page)
+    assert text == "ninety (90) days [1]" and cites[0].verified
+    twice = _passages() + [Passage(3, 2, "sow.pdf", 1, 1, "Payment within ninety (90) days.", [])]
+    _, cites, unsupported = verify_citations("ninety (90) days", twice, _page)
+    assert cites == [] and unsupported == ["ninety (90) days"]
 
 
 def test_not_found_phrases():
