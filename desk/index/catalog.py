@@ -212,8 +212,9 @@ class Catalog:
             "SELECT id, text FROM chunks WHERE embedded=0 AND id>? ORDER BY id LIMIT ?",
             (after_id, limit))]
 
-    def count_pending(self) -> int:
-        return int(self.db.execute("SELECT count(*) FROM chunks WHERE embedded=0").fetchone()[0])
+    def count_pending(self, after_id: int = 0) -> int:
+        return int(self.db.execute("SELECT count(*) FROM chunks WHERE embedded=0 AND id>?",
+                                   (after_id,)).fetchone()[0])
 
     def mark_embedded(self, ids: Iterable[int], value: int = 1) -> None:
         with self.transaction() as db:

@@ -23,6 +23,70 @@ EMBED_BATCH = 1024  # a large batch lets the embedder group texts of similar len
 SAVE_EVERY_SECONDS = 20.0
 
 
+class Embedding:
+    """Embeds a matter's pending chunks batch by batch, and saves the vector file at most
+    every SAVE_EVERY_SECONDS and when closed. An import steps it between documents, so
+    embedding starts while later documents are still being read."""
+
+    def __init__(self, matter: Matter, cancel: CancelToken | None = None) -> None:
+        self.matter = matter
+        self.cancel = cancel
+        self.progress = Progress("embed", 0, 0, "Semantic index")
+        self._after_id = 0
+        self._unsaved: list[int] = []
+        self._last_save = time.monotonic()
+
+    def __enter__(self) -> Embedding:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def remaining(self) -> int:
+        return self.matter.catalog.count_pending(after_id=self._after_id)
+
+    def step(self, full_batches_only: bool = False) -> bool:
+        """Embed one batch; False when there is nothing (or, if asked, not a full batch) to do."""
+        if self.cancel:
+            self.cancel.raise_if_cancelled()
+        catalog = self.matter.catalog
+        batch = catalog.pending_chunks(self._after_id, EMBED_BATCH)
+        if not batch or (full_batches_only and len(batch) < EMBED_BATCH):
+            return False
+        self._after_id = batch[-1][0]
+        unique: dict[str, int] = {}
+        for _, text in batch:
+            unique.setdefault(text, len(unique))  # identical boilerplate is embedded once
+        vectors = self.matter.embedder.embed(list(unique))
+        self.matter.vectors.add([i for i, _ in batch], vectors[[unique[t] for _, t in batch]])
+        self._unsaved.extend(i for i, _ in batch)
+        self.progress.done += len(batch)
+        self.progress.total = self.progress.done + self.remaining()
+        if time.monotonic() - self._last_save > SAVE_EVERY_SECONDS:
+            self.save()
+        return True
+
+    def run(self) -> Iterator[Progress]:
+        """Embed everything still pending."""
+        self.progress.total = self.progress.done + self.remaining()
+        if self.progress.total == self.progress.done:
+            return
+        yield self.progress
+        while self.step():
+            yield self.progress
+
+    def save(self) -> None:
+        # Vector file first, then the flags: a kill in between only causes re-embedding.
+        if self._unsaved:
+            self.matter.vectors.save()
+            self.matter.catalog.mark_embedded(self._unsaved)
+            self._unsaved = []
+        self._last_save = time.monotonic()
+
+    def close(self) -> None:
+        self.save()
+
+
 def list_matters() -> list[str]:
     names = []
     for folder in sorted(matters_dir().iterdir()):
@@ -130,43 +194,12 @@ class Matter:
 
     def embed_pending(self, cancel: CancelToken | None = None) -> Iterator[Progress]:
         """Embed every chunk the vector file lacks, saving atomically as it goes."""
-        total = self.catalog.count_pending()
-        progress = Progress("embed", 0, total, "Semantic index")
-        if not total:
-            return
-        yield progress
-        unsaved: list[int] = []
-        last_save = time.monotonic()
-        after_id = 0
-        try:
-            while True:
-                if cancel:
-                    cancel.raise_if_cancelled()
-                batch = self.catalog.pending_chunks(after_id, EMBED_BATCH)
-                if not batch:
-                    break
-                after_id = batch[-1][0]
-                unique: dict[str, int] = {}
-                for _, text in batch:
-                    unique.setdefault(text, len(unique))  # identical boilerplate is embedded once
-                vectors = self.embedder.embed(list(unique))
-                self.vectors.add([i for i, _ in batch],
-                                 vectors[[unique[t] for _, t in batch]])
-                unsaved.extend(i for i, _ in batch)
-                progress.done += len(batch)
-                if time.monotonic() - last_save > SAVE_EVERY_SECONDS:
-                    self._save(unsaved)
-                    unsaved = []
-                    last_save = time.monotonic()
-                yield progress
-        finally:
-            if unsaved:
-                self._save(unsaved)
+        with self.embedding(cancel) as embedding:
+            yield from embedding.run()
 
-    def _save(self, ids: list[int]) -> None:
-        # Vector file first, then the flags: a kill in between only causes re-embedding.
-        self.vectors.save()
-        self.catalog.mark_embedded(ids)
+    def embedding(self, cancel: CancelToken | None = None) -> Embedding:
+        return Embedding(self, cancel)
+
 
 
 def open_matter(name: str, settings: Settings | None = None, create: bool = True,

@@ -1,7 +1,8 @@
-"""Import jobs: find PDFs, extract and chunk them, write the catalog, then embed; yield progress.
+"""Import jobs: find PDFs, extract and chunk them, write the catalog, embed; yield progress.
 
 Each document is written in one transaction, so it is keyword-searchable as soon as it is
-extracted; semantic search fills in during the embed stage.
+extracted; semantic search fills in as embedding proceeds, which starts with the first full
+batch of passages while later documents are still being read.
 """
 
 from __future__ import annotations
@@ -9,18 +10,33 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from desk.config.paths import SAMPLES_DIR
 from desk.core.errors import BadDocument
 from desk.core.progress import CancelToken, Progress
+from desk.core.types import Chunk, Document
 from desk.index.matter import Matter
 from desk.ingest.chunker import chunk_pages
-from desk.ingest.pdf import read_pdf
+from desk.ingest.pdf import PdfContent, read_pdf
 
 PROFILE_CHARS = 1500
+READ_AHEAD = 3  # documents read ahead of the writer/embedder; bounds the memory held
+
+
+@dataclass
+class _Extracted:
+    """One PDF read and chunked, or the problem that stopped it."""
+
+    content: PdfContent | None
+    texts: list[str]
+    chunks: list[Chunk]
+    problem: str | None
+    seconds: float
 
 
 @dataclass
@@ -97,6 +113,9 @@ class ImportJob:
         self.summary = ImportSummary()
 
     def run(self) -> Iterator[Progress]:
+        """Read documents in a helper thread a few files ahead, write each in one transaction
+        here, and embed whenever a full batch of passages is waiting: the stages overlap
+        (the PDF reader runs while the embedder, which releases the GIL, computes)."""
         started = time.monotonic()
         self.matter.acquire()
         try:
@@ -104,57 +123,86 @@ class ImportJob:
             self.summary.failed.extend(missing)
             progress = Progress("extract", 0, len(files), "Reading documents")
             yield progress
-            for path in files:
-                self.cancel.raise_if_cancelled()
-                progress.message = path.name
-                self._import_one(path)
-                progress.done += 1
-                yield progress
-            embed_started = time.monotonic()
-            yield from self.matter.embed_pending(self.cancel)
-            self.summary.embed_seconds = time.monotonic() - embed_started
+            with self.matter.embedding(self.cancel) as embedding, \
+                    ThreadPoolExecutor(1, thread_name_prefix="desk-extract") as reader:
+                ahead: deque[tuple[Path, str, Document | None, Future[_Extracted]]] = deque()
+                queue = iter(files)
+                while True:
+                    while len(ahead) < READ_AHEAD and (path := next(queue, None)) is not None:
+                        todo = self._plan(path)
+                        if todo is None:
+                            progress.done += 1
+                            continue
+                        ahead.append((path, *todo, reader.submit(self._extract, path)))
+                    if not ahead:
+                        break
+                    self.cancel.raise_if_cancelled()
+                    path, sha, existing, future = ahead.popleft()
+                    progress.message = path.name
+                    self._store(path, sha, existing, future.result())
+                    progress.done += 1
+                    yield progress
+                    embed_started = time.monotonic()
+                    while embedding.step(full_batches_only=True):
+                        yield embedding.progress
+                    self.summary.embed_seconds += time.monotonic() - embed_started
+                embed_started = time.monotonic()
+                yield from embedding.run()
+                self.summary.embed_seconds += time.monotonic() - embed_started
         finally:
             self.summary.seconds = time.monotonic() - started
             self.matter.release()
 
-    def _import_one(self, path: Path) -> None:
+    def _plan(self, path: Path) -> tuple[str, Document | None] | None:
+        """The file's hash and the document it replaces; None when there is nothing to do."""
         catalog = self.matter.catalog
-        key = str(path)
         try:
             sha = file_sha256(path)
         except OSError as exc:
             self._fail(path, f"cannot be read ({exc.strerror or exc})")
-            return
-        existing = catalog.document_by_path(key)
+            return None
+        existing = catalog.document_by_path(str(path))
         if existing and existing.sha256 == sha:
             self.summary.skipped += 1
-            return
-        twin = next((d for d in catalog.documents() if d.sha256 == sha and d.path != key), None)
+            return None
+        twin = next((d for d in catalog.documents()
+                     if d.sha256 == sha and d.path != str(path)), None)
         if twin and not existing:
             self.summary.skipped += 1  # same content already in the matter under another name
-            return
-        extract_started = time.monotonic()
+            return None
+        return sha, existing
+
+    def _extract(self, path: Path) -> _Extracted:
+        """Read and chunk one PDF (in the reader thread: no catalog access here)."""
+        started = time.monotonic()
         try:
             content = read_pdf(path)
         except BadDocument as exc:
-            self._fail(path, exc.problem)
-            return
+            return _Extracted(None, [], [], exc.problem, time.monotonic() - started)
         texts = [p.text for p in content.pages]
         if not any(t.strip() for t in texts):
-            self._fail(path, f"no text layer on any of its {len(texts)} page(s) "
-                             "(scanned; needs OCR)")
-            return
+            return _Extracted(None, [], [], f"no text layer on any of its {len(texts)} "
+                              "page(s) (scanned; needs OCR)", time.monotonic() - started)
         chunks = chunk_pages(0, texts, self.chunk_size, self.chunk_overlap)
+        return _Extracted(content, texts, chunks, None, time.monotonic() - started)
+
+    def _store(self, path: Path, sha: str, existing: Document | None,
+               extracted: _Extracted) -> None:
+        self.summary.extract_seconds += extracted.seconds
+        if extracted.problem or extracted.content is None:
+            self._fail(path, extracted.problem or "could not be read")
+            return
+        catalog = self.matter.catalog
+        content, texts, chunks = extracted.content, extracted.texts, extracted.chunks
         write_started = time.monotonic()
-        self.summary.extract_seconds += write_started - extract_started
         removed: list[int] = []
         with catalog.transaction() as db:
             if existing:
                 removed = catalog.delete_document(db, existing.id)
-            doc_id = catalog.add_document(db, path.name, key, sha, content.pages,
+            doc_id = catalog.add_document(db, path.name, str(path), sha, content.pages,
                                           document_profile(path.name, texts))
             catalog.add_chunks(db, (replace(c, doc_id=doc_id) for c in chunks))
-            db.execute("DELETE FROM problems WHERE file=?", (key,))
+            db.execute("DELETE FROM problems WHERE file=?", (str(path),))
         self.summary.write_seconds += time.monotonic() - write_started
         if removed:
             self.matter.remove_chunks_from_vectors(removed)

@@ -85,12 +85,12 @@ class LlamaRuntime:
         stops = response.stop if isinstance(response.stop, list) else [response.stop]
         return response.prompt, [s for s in stops if s]
 
-    def cache_prefix(self, system_prompt: str) -> int:
-        """Evaluate the fixed start of every prompt (template + system rules) now, so the first
+    def cache_prefix(self, fixed: list[dict[str, str]]) -> int:
+        """Evaluate the fixed start of every prompt (rules, worked examples) now, so the first
         question only pays for its own evidence. llama.cpp keeps the state, and each later
         prompt that starts with the same tokens reuses it. Returns the tokens cached."""
-        prompts = [self.format_chat([{"role": "system", "content": system_prompt},
-                                     {"role": "user", "content": text}])[0] for text in "AB"]
+        prompts = [self.format_chat([*fixed, {"role": "user", "content": text}])[0]
+                   for text in "AB"]
         a, b = (self.llm.tokenize(p.encode("utf-8"), add_bos=False, special=True)
                 for p in prompts)
         common = 0

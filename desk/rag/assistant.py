@@ -16,12 +16,14 @@ from desk.index.matter import Matter
 from desk.index.retriever import Retriever
 from desk.llm.runtime import Generation, LlamaRuntime
 from desk.rag.citations import contains, says_not_found, verify_citations, words
-from desk.rag.prompt import SYSTEM_PROMPT, Passage, build_messages, select_passages
+from desk.rag.prompt import Passage, build_messages, fixed_messages, select_passages
 
 NOT_FOUND_TEXT = "Not found in the documents."
+UNVERIFIED_DRAFT = ("The model drafted the answer below, but none of its statements could be "
+                    "verified in the sources:")
 MIN_RELEVANCE = 0.15  # cosine of question and best passage below which nothing is relevant
 RETRIEVE_K = 16
-PROMPT_OVERHEAD_TOKENS = 300
+PROMPT_OVERHEAD_TOKENS = 100  # chat markup and the question, besides the fixed start
 
 
 @dataclass
@@ -43,7 +45,7 @@ class Assistant:
         self.settings = settings
         self.retriever = Retriever(matter, settings.retrieval)
         matter.embedder.embed(["warm up"])  # load the embedder now, not inside the first answer
-        runtime.cache_prefix(SYSTEM_PROMPT)
+        self.fixed_tokens = runtime.cache_prefix(fixed_messages())
 
     # -- history --------------------------------------------------------------------------
     def history(self, conversation_id: int | None) -> list[tuple[str, str]]:
@@ -52,7 +54,8 @@ class Assistant:
         turns = [(q, json.loads(a)["answer"]) for q, a in
                  self.matter.catalog.turns(conversation_id)]
         budget = (self.runtime.n_ctx - self.settings.llm.evidence_tokens
-                  - self.settings.llm.max_answer_tokens - PROMPT_OVERHEAD_TOKENS)
+                  - self.settings.llm.max_answer_tokens - self.fixed_tokens
+                  - PROMPT_OVERHEAD_TOKENS)
         kept: list[tuple[str, str]] = []
         for question, answer in reversed(turns):  # the latest turns matter most
             cost = self.runtime.count_tokens(question + answer) + 10
@@ -110,6 +113,11 @@ class Assistant:
             return Answer(NOT_FOUND_TEXT, False, evidence=evidence, timings=timings)
         text, citations, unsupported = verify_citations(text, passages, self._page_of,
                                                           question)
+        if not any(c.verified for c in citations):
+            # Nothing in the draft could be found in the sources: not an answer from the
+            # documents. The draft stays visible, marked, for the lawyer to judge.
+            return Answer(f"{NOT_FOUND_TEXT} {UNVERIFIED_DRAFT}\n\n{text}", False, citations,
+                          evidence, unsupported, timings)
         return Answer(text, True, citations, evidence, unsupported, timings)
 
     def _page_of(self, passage: Passage, quote: str) -> int:

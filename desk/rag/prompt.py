@@ -10,10 +10,48 @@ from desk.core.types import Hit
 SYSTEM_PROMPT = (
     "You are a careful legal research assistant. Answer the question using only the numbered "
     "sources. Quote the exact words of the source that answer the question inside double "
-    "quotes and put the source number in square brackets after each statement, for example: "
-    "The agreement lasts \"three (3) years\" [2]. Keep the answer short. If the sources do not "
-    "contain the answer, reply only: NOT FOUND."
+    "quotes and put the source number in square brackets after each statement. Keep the "
+    "answer short. If the sources do not contain the answer, reply only: NOT FOUND."
 )
+
+# Worked examples shown before every question. A 1.5B model follows a demonstration far
+# better than a rule (with rules alone it answered NOT FOUND to most answerable questions, and
+# copied an inline example's words into answers). They are part of the fixed prompt start the
+# runtime evaluates once, so they cost no time per question. Invented documents, so that no
+# example can leak into an answer about the lawyer's files.
+EXAMPLES = (
+    ("[1] supply.pdf, p. 4:\n7.1 Invoices. Supplier shall invoice Customer monthly in arrears. "
+     "Customer shall pay each undisputed invoice within thirty (30) days of receipt.\n\n"
+     "[2] supply.pdf, p. 9:\n15. Notices. All notices shall be in writing and delivered by "
+     "hand or by courier.",
+     "When must the customer pay invoices?",
+     'Customer must pay each undisputed invoice "within thirty (30) days of receipt" [1].'),
+    ("[1] nda.pdf, p. 2:\n3. Confidentiality. Each Party shall hold the other Party's "
+     "Confidential Information in strict confidence and shall not disclose it to any third "
+     "party.\n\n[2] nda.pdf, p. 3:\n6. Term. This Agreement remains in force for two (2) "
+     "years.",
+     "Is there a confidentiality obligation in this agreement?",
+     "Yes. \"Each Party shall hold the other Party's Confidential Information in strict "
+     "confidence\" [1]."),
+    ("[1] lease.pdf, p. 1:\n2. Premises. Landlord leases to Tenant the premises at 12 Harbour "
+     "Road.\n\n[2] lease.pdf, p. 5:\n9. Repairs. Tenant shall keep the interior of the "
+     "premises in good repair.",
+     "Does the lease give the tenant an option to buy the premises?",
+     "NOT FOUND"),
+)
+
+
+def fixed_messages() -> list[dict[str, str]]:
+    """The start of every prompt: the rules and the worked examples."""
+    messages = [{"role": "system", "content": SYSTEM_PROMPT}]
+    for sources, question, answer in EXAMPLES:
+        messages.append({"role": "user", "content": _ask(sources, question)})
+        messages.append({"role": "assistant", "content": answer})
+    return messages
+
+
+def _ask(sources: str, question: str) -> str:
+    return f"Sources:\n{sources}\n\nQuestion: {question}"
 
 
 @dataclass
@@ -93,12 +131,12 @@ def select_passages(hits: list[Hit], token_budget: int,
 
 def build_messages(question: str, passages: list[Passage],
                    history: list[tuple[str, str]]) -> list[dict[str, str]]:
-    """System rules first (a fixed prefix the runtime can reuse), earlier turns, then sources
-    and the question."""
-    messages = [{"role": "system", "content": SYSTEM_PROMPT}]
+    """The fixed start (which the runtime evaluates once), earlier turns, then the sources and
+    the question."""
+    messages = fixed_messages()
     for earlier_question, earlier_answer in history:
         messages.append({"role": "user", "content": earlier_question})
         messages.append({"role": "assistant", "content": earlier_answer})
     sources = "\n\n".join(p.render() for p in passages)
-    messages.append({"role": "user", "content": f"Sources:\n{sources}\n\nQuestion: {question}"})
+    messages.append({"role": "user", "content": _ask(sources, question)})
     return messages

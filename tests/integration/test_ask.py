@@ -73,6 +73,16 @@ def test_model_saying_not_found_is_not_found(assistant):
     assert not answer.found and answer.citations == []
 
 
+def test_a_draft_with_no_verifiable_statement_is_not_found_but_kept_visible(assistant):
+    job = assistant.prepare("How much notice is needed to terminate for convenience?")
+    answer = assistant.finish('Notice must be "forty-five (45) weeks" [1].', job.passages, {},
+                              job.question)
+    assert not answer.found
+    assert answer.text.startswith(assistant_module.NOT_FOUND_TEXT)
+    assert "forty-five (45) weeks" in answer.text
+    assert [c.verified for c in answer.citations] == [False]
+
+
 def test_cancel_stops_generation(assistant):
     job = assistant.prepare("Summarise the termination clause.")
     cancel = CancelToken()

@@ -2,7 +2,7 @@
 
 from desk.core.types import Hit
 from desk.rag.citations import says_not_found, verify_citations
-from desk.rag.prompt import Passage, build_messages, select_passages
+from desk.rag.prompt import Passage, build_messages, fixed_messages, select_passages
 
 P1 = ("12.3 Termination for Convenience. Either party may terminate this Agreement for "
       "convenience upon ninety (90) days prior written notice to the other party.")
@@ -95,10 +95,12 @@ def test_overlapping_hits_merge_and_budget_is_respected():
     assert [p.page_start for p in passages] == [2, 5]  # the large passage no longer fits
 
 
-def test_messages_have_fixed_system_prefix_history_and_numbered_sources():
+def test_messages_have_fixed_prefix_history_and_numbered_sources():
     messages = build_messages("When can it be terminated?", _passages(), [("Q1", "A1")])
-    assert messages[0]["role"] == "system"
-    assert [m["content"] for m in messages[1:3]] == ["Q1", "A1"]
+    fixed = fixed_messages()
+    assert messages[:len(fixed)] == fixed and fixed[0]["role"] == "system"
+    assert fixed[-1]["role"] == "assistant"  # the worked examples end with an answer
+    assert [m["content"] for m in messages[len(fixed):len(fixed) + 2]] == ["Q1", "A1"]
     assert "[1] msa.pdf, p. 2:" in messages[-1]["content"]
     assert "[2] msa.pdf, pp. 3-4:" in messages[-1]["content"]
 
