@@ -102,8 +102,9 @@ def _scale(source: Any, queries: list[str], target: int) -> dict[str, Any]:
     rng = np.random.default_rng(0)
     docs = src.catalog.documents()
     copies = 0
+    chunks_added = 0
     started = time.perf_counter()
-    while big.catalog.counts()["chunks"] < target:
+    while chunks_added < target:
         for doc in docs:
             ids = src.catalog.chunk_ids(doc.id)
             chunks = src.catalog.chunks(ids)
@@ -120,7 +121,8 @@ def _scale(source: Any, queries: list[str], target: int) -> dict[str, Any]:
             new_ids = list(range(first, first + len(ids)))
             big.vectors.add(new_ids, noisy / np.linalg.norm(noisy, axis=1, keepdims=True))
             copies += 1
-            if big.catalog.counts()["chunks"] >= target:
+            chunks_added += len(ids)
+            if chunks_added >= target:
                 break
     big.vectors.save()
     big.catalog.mark_embedded(big.catalog.chunk_ids())

@@ -16,11 +16,13 @@ from desk.index.matter import Matter
 from desk.index.query import parse_query, split_clauses
 
 MODES = ("hybrid", "dense", "lexical")
-NAMING_RATIO = 1.5
-# Terms in more than this share of a large matter's passages carry almost no BM25 weight but
-# cost the most to score; they are left to the dense ranking.
-COMMON_TERM_SHARE = 0.1
-PRUNE_ABOVE_CHUNKS = 20_000  # a clause names a document when it matches it this much better than the next
+NAMING_RATIO = 1.5  # a clause names a document when it matches it this much better than the next
+# On matters above PRUNE_ABOVE_CHUNKS passages, BM25 scores the rarest query terms whose
+# postings fit POSTINGS_BUDGET (at least MIN_TERMS of them): common terms carry little BM25
+# weight but cost the most to score, and the dense ranking still has them.
+PRUNE_ABOVE_CHUNKS = 20_000
+POSTINGS_BUDGET = 40_000
+MIN_TERMS = 2
 
 
 @dataclass
@@ -96,13 +98,25 @@ class Retriever:
         parsed = parse_query(text)
         catalog = self.matter.catalog
         total = catalog.chunk_id_bound()
-        if doc_ids is None and total > PRUNE_ABOVE_CHUNKS and len(parsed.terms) > 3:
-            df = catalog.document_frequencies(parsed.terms)
-            rare = [t for t in parsed.terms if df.get(t, 0) <= COMMON_TERM_SHARE * total]
-            parsed.terms = rare or sorted(parsed.terms, key=lambda t: df.get(t, 0))[:3]
+        if doc_ids is None and total > PRUNE_ABOVE_CHUNKS and len(parsed.terms) > MIN_TERMS:
+            parsed.terms = self._selective_terms(parsed.terms)
         terms = [i for i, _ in catalog.keyword_search(parsed.terms_query, n, doc_ids)]
         phrases = [i for i, _ in catalog.keyword_search(parsed.phrases_query, n, doc_ids)]
         return terms, phrases
+
+    def _selective_terms(self, terms: list[str]) -> list[str]:
+        """On a large matter, BM25 time grows with the postings it scores. Keep the rarest
+        terms (they carry the most weight) while their postings fit a fixed budget; the
+        dense search still sees the whole question."""
+        df = self.matter.catalog.document_frequencies(terms)
+        kept: list[str] = []
+        postings = 0
+        for term in sorted(terms, key=lambda t: df.get(t, 0)):
+            if len(kept) >= MIN_TERMS and postings + df.get(term, 0) > POSTINGS_BUDGET:
+                break
+            kept.append(term)
+            postings += df.get(term, 0)
+        return [t for t in terms if t in kept]
 
     def _fuse(self, text: str, doc_ids: list[int] | None, k: int) -> list[tuple[int, float]]:
         n = max(self.settings.candidates, k)

@@ -66,6 +66,7 @@ class MainWindow(QMainWindow):
         self.streaming = ""
         self.ask_worker: Worker | None = None
         self.import_worker: Worker | None = None
+        self._reading: Progress | None = None  # the running import's reading progress
         self.viewer: SourceViewer | None = None
         self._reload_pending = False
         self.panel: Any = None  # the optimization panel, made on first use
@@ -451,12 +452,21 @@ class MainWindow(QMainWindow):
         self.cancel_import.show()
         worker = self.workers.write(job)
         self.import_worker = worker
+        self._reading = None
         worker.signals.sig_item.connect(self._import_progress)
         worker.signals.sig_done.connect(self._import_done)
         worker.signals.sig_error.connect(self.show_error)
         worker.signals.sig_finished.connect(self._import_finished)
 
     def _import_progress(self, progress: Progress) -> None:
+        if progress.stage == "extract":
+            self._reading = progress
+        reading = self._reading
+        if progress.stage == "embed" and reading and reading.done < reading.total:
+            # Embedding runs while later files are still read: the bar follows the reading.
+            self.progress_label.setText(f"Reading: {reading.done}/{reading.total}; "
+                                        f"{progress.done} passages in the semantic index")
+            return
         self.progress.setMaximum(max(progress.total, 1))
         self.progress.setValue(progress.done)
         eta = progress.eta_seconds()

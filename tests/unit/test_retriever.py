@@ -105,3 +105,18 @@ def test_int8_embedder_stays_close_to_the_precise_one():
     ref = ((hidden * mask).sum(1) / mask.sum(1)).numpy()
     ref /= np.linalg.norm(ref, axis=1, keepdims=True)
     assert (ref * precise[:2]).sum(axis=1).min() > 0.9999
+
+
+def test_large_matter_scores_only_the_rarest_terms_within_the_postings_budget(matter,
+                                                                             monkeypatch):
+    from desk.index import retriever as retriever_module
+
+    retriever = Retriever(matter, load_settings().retrieval)
+    terms = ["agreement", "tenant", "rent", "premises"]
+    df = matter.catalog.document_frequencies(terms)
+    assert df["agreement"] > df["rent"]
+    monkeypatch.setattr(retriever_module, "POSTINGS_BUDGET", 0)
+    kept = retriever._selective_terms(terms)
+    assert len(kept) == retriever_module.MIN_TERMS and "agreement" not in kept
+    monkeypatch.setattr(retriever_module, "POSTINGS_BUDGET", 10**9)
+    assert retriever._selective_terms(terms) == terms  # within budget: nothing dropped
