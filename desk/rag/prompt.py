@@ -20,22 +20,22 @@ SYSTEM_PROMPT = (
 # runtime evaluates once, so they cost no time per question. Invented documents, so that no
 # example can leak into an answer about the lawyer's files.
 EXAMPLES = (
-    ("[1] supply.pdf, p. 4:\n7.1 Invoices. Supplier shall invoice Customer monthly in arrears. "
-     "Customer shall pay each undisputed invoice within thirty (30) days of receipt.\n\n"
-     "[2] supply.pdf, p. 9:\n15. Notices. All notices shall be in writing and delivered by "
-     "hand or by courier.",
+    ("supply.pdf",
+     ((4, "7.1 Invoices. Supplier shall invoice Customer monthly in arrears. Customer shall pay "
+          "each undisputed invoice within thirty (30) days of receipt."),
+      (9, "15. Notices. All notices shall be in writing and delivered by hand or by courier.")),
      "When must the customer pay invoices?",
      'Customer must pay each undisputed invoice "within thirty (30) days of receipt" [1].'),
-    ("[1] nda.pdf, p. 2:\n3. Confidentiality. Each Party shall hold the other Party's "
-     "Confidential Information in strict confidence and shall not disclose it to any third "
-     "party.\n\n[2] nda.pdf, p. 3:\n6. Term. This Agreement remains in force for two (2) "
-     "years.",
+    ("nda.pdf",
+     ((2, "3. Confidentiality. Each Party shall hold the other Party's Confidential Information "
+          "in strict confidence and shall not disclose it to any third party."),
+      (3, "6. Term. This Agreement remains in force for two (2) years.")),
      "Is there a confidentiality obligation in this agreement?",
      "Yes. \"Each Party shall hold the other Party's Confidential Information in strict "
      "confidence\" [1]."),
-    ("[1] lease.pdf, p. 1:\n2. Premises. Landlord leases to Tenant the premises at 12 Harbour "
-     "Road.\n\n[2] lease.pdf, p. 5:\n9. Repairs. Tenant shall keep the interior of the "
-     "premises in good repair.",
+    ("lease.pdf",
+     ((1, "2. Premises. Landlord leases to Tenant the premises at 12 Harbour Road."),
+      (5, "9. Repairs. Tenant shall keep the interior of the premises in good repair.")),
      "Does the lease give the tenant an option to buy the premises?",
      "NOT FOUND"),
 )
@@ -44,13 +44,22 @@ EXAMPLES = (
 def fixed_messages() -> list[dict[str, str]]:
     """The start of every prompt: the rules and the worked examples."""
     messages = [{"role": "system", "content": SYSTEM_PROMPT}]
-    for sources, question, answer in EXAMPLES:
-        messages.append({"role": "user", "content": _ask(sources, question)})
+    for file, pages, question, answer in EXAMPLES:
+        passages = [Passage(n, 0, file, page, page, text, [])
+                    for n, (page, text) in enumerate(pages, 1)]
+        messages.append({"role": "user", "content": _ask(passages, question)})
         messages.append({"role": "assistant", "content": answer})
     return messages
 
 
-def _ask(sources: str, question: str) -> str:
+def _ask(passages: list[Passage], question: str) -> str:
+    """Numbered sources, then the question. When all come from one file it is named once
+    (long file names repeated for every passage cost prompt time and say nothing new)."""
+    files = {p.file for p in passages}
+    if len(files) == 1:
+        sources = "\n\n".join(p.render(with_file=False) for p in passages)
+        return f"Sources, all from {files.pop()}:\n{sources}\n\nQuestion: {question}"
+    sources = "\n\n".join(p.render() for p in passages)
     return f"Sources:\n{sources}\n\nQuestion: {question}"
 
 
@@ -71,8 +80,9 @@ class Passage:
         return (f"p. {self.page_start}" if self.page_start == self.page_end
                 else f"pp. {self.page_start}-{self.page_end}")
 
-    def render(self) -> str:
-        return f"[{self.n}] {self.file}, {self.pages_label}:\n{' '.join(self.text.split())}"
+    def render(self, with_file: bool = True) -> str:
+        where = f"{self.file}, {self.pages_label}" if with_file else self.pages_label
+        return f"[{self.n}] {where}:\n{' '.join(self.text.split())}"
 
 
 def _merge(hits: list[Hit]) -> list[tuple[list[Hit], str]]:
@@ -137,6 +147,5 @@ def build_messages(question: str, passages: list[Passage],
     for earlier_question, earlier_answer in history:
         messages.append({"role": "user", "content": earlier_question})
         messages.append({"role": "assistant", "content": earlier_answer})
-    sources = "\n\n".join(p.render() for p in passages)
-    messages.append({"role": "user", "content": _ask(sources, question)})
+    messages.append({"role": "user", "content": _ask(passages, question)})
     return messages

@@ -101,8 +101,11 @@ def test_messages_have_fixed_prefix_history_and_numbered_sources():
     assert messages[:len(fixed)] == fixed and fixed[0]["role"] == "system"
     assert fixed[-1]["role"] == "assistant"  # the worked examples end with an answer
     assert [m["content"] for m in messages[len(fixed):len(fixed) + 2]] == ["Q1", "A1"]
-    assert "[1] msa.pdf, p. 2:" in messages[-1]["content"]
-    assert "[2] msa.pdf, pp. 3-4:" in messages[-1]["content"]
+    assert messages[-1]["content"].startswith("Sources, all from msa.pdf:\n[1] p. 2:\n")
+    assert "[2] pp. 3-4:" in messages[-1]["content"]
+    two_files = _passages() + [Passage(3, 2, "sow.pdf", 1, 1, "Fees are fixed.", [])]
+    content = build_messages("Fees?", two_files, [])[-1]["content"]
+    assert "[1] msa.pdf, p. 2:" in content and "[3] sow.pdf, p. 1:" in content
 
 
 def test_quote_boxes_cover_exactly_the_quoted_words(tmp_path):
