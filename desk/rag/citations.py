@@ -121,8 +121,34 @@ def verify_citations(answer: str, passages: list[Passage],
             if passage is None:
                 citations.append(Citation(n, "", 0, "", False, f"there is no source [{n}]"))
                 continue
-            citations.append(_check(n, passage, quotes, claim, passages, page_of))
+            citation = _check(n, passage, quotes, claim, passages, page_of)
+            moved = _renumber(citation, sentence, quotes, claim, passages, page_of)
+            if moved is not None:
+                citation, fixed = moved
+                answer = answer.replace(sentence, fixed, 1)
+                sentence = fixed
+            citations.append(citation)
     return answer, citations, unsupported
+
+
+def _renumber(citation: Citation, sentence: str, quotes: list[str], claim: list[str],
+              passages: list[Passage], page_of: Callable[[Passage, str], int]
+              ) -> tuple[Citation, str] | None:
+    """A verbatim quote under the wrong number (a small model's common slip) is pointed at
+    the source that has it, so the lawyer is sent to the right page. Only a plain [n] mark
+    whose quote occurs word for word in exactly one other source is changed."""
+    n = citation.n
+    if citation.verified or not quotes or f"[{n}]" not in sentence:
+        return None
+    holders = [p for p in passages if p.n != n and any(
+        contains(words(p.text), words(q)) >= 0 for q in quotes)]
+    if len(holders) != 1:
+        return None
+    right = _check(holders[0].n, holders[0], quotes, claim, passages, page_of)
+    if not right.verified:
+        return None
+    right.reason = f"cited as [{n}]; the quote is in [{right.n}]"
+    return right, sentence.replace(f"[{n}]", f"[{right.n}]")
 
 
 def _check(n: int, passage: Passage, quotes: list[str], claim: list[str],

@@ -31,9 +31,17 @@ def test_invented_quote_is_not_verified_and_says_why():
     assert not cites[0].verified and "do not occur" in cites[0].reason
 
 
-def test_quote_from_the_wrong_source_is_flagged():
+def test_verbatim_quote_under_the_wrong_number_points_to_the_source_that_has_it():
+    text, cites, _ = verify_citations('The law is "the laws of the State of Delaware" [1].',
+                                      _passages(), _page)
+    assert [(c.n, c.verified) for c in cites] == [(2, True)]
+    assert "cited as [1]" in cites[0].reason and text.endswith("Delaware\" [2].")
+
+
+def test_wrong_number_is_flagged_when_the_right_source_is_ambiguous():
+    twice = _passages() + [Passage(3, 2, "sow.pdf", 1, 1, P2, [])]
     _, cites, _ = verify_citations('The law is "the laws of the State of Delaware" [1].',
-                                   _passages(), _page)
+                                   twice, _page)
     assert not cites[0].verified and "source [2]" in cites[0].reason
 
 
