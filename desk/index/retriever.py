@@ -21,7 +21,7 @@ NAMING_RATIO = 1.5  # a clause names a document when it matches it this much bet
 # postings fit POSTINGS_BUDGET (at least MIN_TERMS of them): common terms carry little BM25
 # weight but cost the most to score, and the dense ranking still has them.
 PRUNE_ABOVE_CHUNKS = 20_000
-POSTINGS_BUDGET = 40_000
+POSTINGS_BUDGET = 25_000
 MIN_TERMS = 2
 
 
