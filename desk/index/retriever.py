@@ -65,6 +65,17 @@ class Retriever:
         self.last_ms = (time.perf_counter() - started) * 1000
         return hits
 
+    def follow_up_query(self, question: str, previous: str | None) -> str:
+        """A follow-up ("and when does it end?") is searched together with the previous
+        question, unless it is about another document than the previous one (which would
+        pull the search back to the earlier document)."""
+        if not previous:
+            return question
+        named = self.focus(question).doc_id
+        if named is not None and named != self.focus(previous).doc_id:
+            return question
+        return f"{previous} {question}"
+
     def focus(self, query: str) -> Focus:
         """Find a document named by one clause of the question; other clauses are the question."""
         if self.matter.catalog.document_count() <= 1:

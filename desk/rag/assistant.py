@@ -70,8 +70,7 @@ class Assistant:
                 document: str | None = None) -> AnswerJob:
         started = time.perf_counter()
         history = self.history(conversation_id)
-        # A follow-up ("and when does it end?") is searched together with the previous question.
-        query = f"{history[-1][0]} {question}" if history else question
+        query = self.retriever.follow_up_query(question, history[-1][0] if history else None)
         hits = self.retriever.search(query, k=RETRIEVE_K, document=document)
         hits = hits if self._relevant(hits) else []
         passages = select_passages(hits, self.settings.llm.evidence_tokens,

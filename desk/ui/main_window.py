@@ -45,7 +45,7 @@ from desk.index.matter import Matter, delete_matter, list_matters, open_matter, 
 from desk.ingest.importer import ImportJob, ImportSummary, opening_texts, remove_documents
 from desk.llm.runtime import LlamaRuntime, prepare_runtime
 from desk.llm.store import ModelStore
-from desk.rag.assistant import AnswerJob, Assistant
+from desk.rag.assistant import UNVERIFIED_DRAFT, AnswerJob, Assistant
 from desk.rag.citations import MARK
 from desk.rag.memo import memo_markdown
 from desk.ui.viewer import SourceViewer
@@ -671,8 +671,19 @@ class MainWindow(QMainWindow):
     def _answer_html(self, index: int, answer: dict[str, Any]) -> str:
         if answer.get("pending"):
             return f"<p>{html.escape(answer['answer']) or '…'}</p>"
+        not_found = "<p class='nf'>Not found in the documents of this matter.</p>"
+        draft = answer["answer"].split(UNVERIFIED_DRAFT, 1)
+        if not answer["found"] and len(draft) == 1:
+            return not_found
         if not answer["found"]:
-            return "<p class='nf'>Not found in the documents of this matter.</p>"
+            # The model's draft, none of it verifiable: shown below the verdict, marked.
+            answer = {**answer, "answer": draft[1].strip()}
+            return (f"{not_found}<p class='nf'>{html.escape(UNVERIFIED_DRAFT)}</p>"
+                    f"<blockquote style='color:#667085'>{self._cited_html(index, answer)}"
+                    "</blockquote>")
+        return self._cited_html(index, answer)
+
+    def _cited_html(self, index: int, answer: dict[str, Any]) -> str:
         by_n = {c["n"]: c for c in answer["citations"]}
         reasons = answer.get("reasons", {})
 

@@ -125,6 +125,23 @@ def test_citation_link_highlights_the_quote_on_its_page(qtbot, window, tmp_path)
     assert window.viewer.highlights == []
 
 
+def test_unverifiable_draft_is_shown_under_not_found_and_marked(window):
+    from desk.rag.assistant import NOT_FOUND_TEXT, UNVERIFIED_DRAFT
+
+    draft = 'Notice is "forty-five (45) weeks" [1].'
+    window.turns = [
+        ("Q1", {"answer": f"{NOT_FOUND_TEXT} {UNVERIFIED_DRAFT}\n\n{draft}", "found": False,
+                "citations": [{"n": 1, "file": "MSA.pdf", "page": 2, "verified": False,
+                               "quote": "forty-five (45) weeks"}],
+                "reasons": {"1": "the quoted words do not occur in source [1]"}}),
+        ("Q2", {"answer": NOT_FOUND_TEXT, "found": False, "citations": []})]
+    window.render_turns()
+    text = window.answer_view.toPlainText()
+    assert text.count("Not found in the documents of this matter.") == 2
+    assert "forty-five (45) weeks" in text and "unverified: the quoted words" in text
+    assert "cite:0:1" in window.answer_view.toHtml()
+
+
 def test_stop_cancels_generation(qtbot, tmp_path):
     win = MainWindow(_settings(max_tokens=400))
     qtbot.addWidget(win)

@@ -120,3 +120,13 @@ def test_large_matter_scores_only_the_rarest_terms_within_the_postings_budget(ma
     assert len(kept) == retriever_module.MIN_TERMS and "agreement" not in kept
     monkeypatch.setattr(retriever_module, "POSTINGS_BUDGET", 10**9)
     assert retriever._selective_terms(terms) == terms  # within budget: nothing dropped
+
+
+def test_follow_up_keeps_the_previous_question_unless_it_names_its_own_document(matter):
+    retriever = Retriever(matter, load_settings().retrieval)
+    previous = "Consider the Harbor Lease; what is the monthly rent?"
+    assert retriever.follow_up_query("And who is the landlord?", previous) == (
+        f"{previous} And who is the landlord?")
+    own = "Consider the Master Services Agreement Acme; what is the governing law?"
+    assert retriever.follow_up_query(own, previous) == own
+    assert retriever.follow_up_query(own, None) == own
