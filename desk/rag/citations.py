@@ -1,7 +1,8 @@
 """Resolve [n] marks to document, page and quote, and check each against the cited passage.
 
 A quoted phrase must occur in the cited passage (letters and digits compared, case and spacing
-ignored). A sentence without a quote must share most of its content words with the passage;
+ignored); a long quote with a word or two changed is first replaced by the source's exact
+words. A sentence without a quote must share most of its content words with the passage;
 words it repeats from the question ("The expiration date is ...") are not claims about the
 document and are left out, and every number it states must occur in the passage. Sentences
 without a citation are reported as unsupported.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from difflib import SequenceMatcher
 
 from desk.core.types import Citation
 from desk.index.query import STOPWORDS
@@ -25,6 +27,8 @@ NOT_FOUND = re.compile(r"\bnot\s+found\b|\bdo(?:es)?\s+not\s+(?:contain|mention|
                        r"mention|provision)|\bnot\s+(?:explicitly\s+|clearly\s+)?(?:stated|"
                        r"mentioned|specified|provided|addressed|included)\b", re.I)
 CLAIM_SUPPORT = 0.6  # share of a sentence's content words that must appear in the passage
+REPAIR_MIN_WORDS = 8  # a shorter quote must be exact
+REPAIR_SHARE = 0.9  # share of a long quote's words that must match, in order, to be repaired
 
 
 def words(text: str) -> list[str]:
@@ -108,7 +112,11 @@ def verify_citations(answer: str, passages: list[Passage],
                 continue
             answer = answer.replace(sentence, f"{sentence} [{found}]", 1)
             numbers = [found]
-        bare = MARK.sub(" ", sentence).strip()
+        repaired = _repair_quotes(sentence, [by_n[n] for n in numbers if n in by_n])
+        if repaired != sentence:
+            answer = answer.replace(sentence, repaired, 1)
+            sentence = repaired
+        bare = " ".join(MARK.sub(" ", sentence).split()).strip("\"“” .")
         # Longest first: a copied sentence or long quote is the best thing to highlight.
         quotes = sorted((q.strip() for q in QUOTE.findall(sentence) if words(q)),
                         key=lambda q: -len(words(q)))
@@ -129,6 +137,41 @@ def verify_citations(answer: str, passages: list[Passage],
                 sentence = fixed
             citations.append(citation)
     return answer, citations, unsupported
+
+
+def _repair_quotes(sentence: str, cited: list[Passage]) -> str:
+    """Replace a near-verbatim quote (a word or two changed, as small models do) with the
+    cited source's exact words, so that what the lawyer reads in quotes is the document's
+    text. Only long quotes whose words nearly all occur, in order, in one compact stretch of a
+    cited source are replaced; anything looser stays as written and fails verification."""
+    for quote in QUOTE.findall(sentence):
+        wanted = words(quote)
+        if len(wanted) < REPAIR_MIN_WORDS or any(
+                contains(words(p.text), wanted) >= 0 for p in cited):
+            continue
+        for passage in cited:
+            exact = _nearest_span(passage.text, wanted)
+            if exact:
+                sentence = sentence.replace(quote, exact, 1)
+                break
+    return sentence
+
+
+def _nearest_span(text: str, wanted: list[str]) -> str | None:
+    spans = [(m.start(), m.end()) for m in WORD.finditer(text.lower())]
+    source = [text.lower()[a:b] for a, b in spans]
+    blocks = [b for b in SequenceMatcher(None, source, wanted, autojunk=False)
+              .get_matching_blocks() if b.size]
+    if not blocks or sum(b.size for b in blocks) < REPAIR_SHARE * len(wanted):
+        return None
+    # Quote words before the first and after the last match were changed, not invented:
+    # take as many source words there.
+    first = max(blocks[0].a - blocks[0].b, 0)
+    tail = len(wanted) - (blocks[-1].b + blocks[-1].size)
+    last = min(blocks[-1].a + blocks[-1].size - 1 + tail, len(source) - 1)
+    if last - first + 1 > len(wanted) * (2 - REPAIR_SHARE):
+        return None  # the matching words are spread out: not one quoted passage
+    return " ".join(text[spans[first][0]:spans[last][1]].split())
 
 
 def _renumber(citation: Citation, sentence: str, quotes: list[str], claim: list[str],

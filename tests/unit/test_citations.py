@@ -26,6 +26,23 @@ def test_exact_quote_is_verified_despite_case_and_spacing():
     assert unsupported == [] and text.endswith("[1].")
 
 
+def test_near_verbatim_long_quote_is_replaced_by_the_sources_exact_words():
+    text, cites, _ = verify_citations(
+        'Yes. "Each party may terminate this Agreement for convenience upon ninety (90) days '
+        'written notice" [1].', _passages(), _page)
+    exact = ("Either party may terminate this Agreement for convenience upon ninety (90) days "
+             "prior written notice")
+    assert f'"{exact}" [1]' in text
+    assert [(c.n, c.verified, c.quote) for c in cites] == [(1, True, exact)]
+
+
+def test_loosely_matching_quote_is_not_repaired():
+    text, cites, _ = verify_citations(
+        '"Either party may end the contract at will with ninety days notice to the customer" '
+        '[1].', _passages(), _page)
+    assert "at will" in text and not cites[0].verified
+
+
 def test_invented_quote_is_not_verified_and_says_why():
     _, cites, _ = verify_citations('Notice is "thirty (30) days" [1].', _passages(), _page)
     assert not cites[0].verified and "do not occur" in cites[0].reason
