@@ -25,7 +25,7 @@ SAVE_EVERY_SECONDS = 20.0
 
 class Embedding:
     """Embeds a matter's pending chunks batch by batch, and saves the vector file at most
-    every SAVE_EVERY_SECONDS and when closed. An import steps it between documents, so
+    every SAVE_EVERY_SECONDS and when its `with` block ends. An import steps it between documents, so
     embedding starts while later documents are still being read."""
 
     def __init__(self, matter: Matter, cancel: CancelToken | None = None) -> None:
@@ -40,7 +40,7 @@ class Embedding:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.close()
+        self.save()  # also on cancel or error: what was embedded is kept
 
     def remaining(self) -> int:
         return self.matter.catalog.count_pending(after_id=self._after_id)
@@ -82,9 +82,6 @@ class Embedding:
             self.matter.catalog.mark_embedded(self._unsaved)
             self._unsaved = []
         self._last_save = time.monotonic()
-
-    def close(self) -> None:
-        self.save()
 
 
 def list_matters() -> list[str]:

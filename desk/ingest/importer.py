@@ -33,7 +33,6 @@ class _Extracted:
     """One PDF read and chunked, or the problem that stopped it."""
 
     content: PdfContent | None
-    texts: list[str]
     chunks: list[Chunk]
     problem: str | None
     seconds: float
@@ -178,13 +177,13 @@ class ImportJob:
         try:
             content = read_pdf(path)
         except BadDocument as exc:
-            return _Extracted(None, [], [], exc.problem, time.monotonic() - started)
+            return _Extracted(None, [], exc.problem, time.monotonic() - started)
         texts = [p.text for p in content.pages]
         if not any(t.strip() for t in texts):
-            return _Extracted(None, [], [], f"no text layer on any of its {len(texts)} "
+            return _Extracted(None, [], f"no text layer on any of its {len(texts)} "
                               "page(s) (scanned; needs OCR)", time.monotonic() - started)
         chunks = chunk_pages(0, texts, self.chunk_size, self.chunk_overlap)
-        return _Extracted(content, texts, chunks, None, time.monotonic() - started)
+        return _Extracted(content, chunks, None, time.monotonic() - started)
 
     def _store(self, path: Path, sha: str, existing: Document | None,
                extracted: _Extracted) -> None:
@@ -193,7 +192,8 @@ class ImportJob:
             self._fail(path, extracted.problem or "could not be read")
             return
         catalog = self.matter.catalog
-        content, texts, chunks = extracted.content, extracted.texts, extracted.chunks
+        content, chunks = extracted.content, extracted.chunks
+        texts = [p.text for p in content.pages]
         write_started = time.monotonic()
         removed: list[int] = []
         with catalog.transaction() as db:

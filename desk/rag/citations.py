@@ -183,8 +183,7 @@ def _renumber(citation: Citation, sentence: str, quotes: list[str], claim: list[
     n = citation.n
     if citation.verified or not quotes or f"[{n}]" not in sentence:
         return None
-    holders = [p for p in passages if p.n != n and any(
-        contains(words(p.text), words(q)) >= 0 for q in quotes)]
+    holders = _holding(quotes, passages, besides=n)
     if len(holders) != 1:
         return None
     right = _check(holders[0].n, holders[0], quotes, claim, passages, page_of)
@@ -192,6 +191,12 @@ def _renumber(citation: Citation, sentence: str, quotes: list[str], claim: list[
         return None
     right.reason = f"cited as [{n}]; the quote is in [{right.n}]"
     return right, sentence.replace(f"[{n}]", f"[{right.n}]")
+
+
+def _holding(quotes: list[str], passages: list[Passage], besides: int = 0) -> list[Passage]:
+    """The sources (other than [besides]) in which one of the quotes occurs word for word."""
+    return [p for p in passages if p.n != besides and any(
+        contains(words(p.text), words(q)) >= 0 for q in quotes)]
 
 
 def _check(n: int, passage: Passage, quotes: list[str], claim: list[str],
@@ -205,8 +210,7 @@ def _check(n: int, passage: Passage, quotes: list[str], claim: list[str],
             return Citation(n, passage.file, page_of(passage, quote), quote, True,
                             doc_id=passage.doc_id)
     if quotes:
-        elsewhere = [p.n for p in passages if p.n != n and any(
-            contains(words(p.text), words(q)) >= 0 for q in quotes)]
+        elsewhere = [p.n for p in _holding(quotes, passages, besides=n)]
         reason = (f"the quote is in source [{elsewhere[0]}], not [{n}]" if elsewhere
                   else f"the quoted words do not occur in source [{n}]")
         return Citation(n, passage.file, passage.page_start, quotes[0], False, reason,
