@@ -76,8 +76,20 @@ class Assistant:
         passages = select_passages(hits, self.settings.llm.evidence_tokens,
                                    self.runtime.count_tokens)
         retrieval_ms = (time.perf_counter() - started) * 1000
-        return AnswerJob(question, passages, build_messages(question, passages, history),
+        asked = self._as_asked(question, query, passages)
+        return AnswerJob(question, passages, build_messages(asked, passages, history),
                          retrieval_ms)
+
+    def _as_asked(self, question: str, query: str, passages: list[Passage]) -> str:
+        """The question put to the model: without a clause that only names the document
+        ("Consider the supply agreement between A and B; what is the term?") when every
+        source comes from that document, whose name heads the sources anyway. Measured on
+        the dev set, the 1.5B model found the answer markedly more often without it."""
+        focus = (self.retriever.last_focus if query == question
+                 else self.retriever.focus(question))
+        if focus.doc_id is None or {p.doc_id for p in passages} != {focus.doc_id}:
+            return question
+        return focus.question
 
     def _relevant(self, hits: list[Hit]) -> bool:
         if not hits:

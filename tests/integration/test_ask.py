@@ -83,6 +83,31 @@ def test_a_draft_with_no_verifiable_statement_is_not_found_but_kept_visible(assi
     assert [c.verified for c in answer.citations] == [False]
 
 
+def test_clause_naming_the_document_is_left_out_of_the_question_put_to_the_model(
+        assistant, tmp_path: Path):
+    matter = open_matter("two contracts")
+    lease = make_pdf(tmp_path / "Harbor Lease.pdf", [
+        "LEASE AGREEMENT between Harbor Properties LLC (Landlord) and Quill & Ink Ltd (Tenant).",
+        "4. Rent. Tenant shall pay rent of $4,000 per month. 9. Termination. Either party may "
+        "terminate this lease on six (6) months written notice."])
+    msa = make_pdf(tmp_path / "MSA Acme.pdf", CONTRACT_PAGES)
+    for _ in ImportJob(matter, [msa, lease], 500, 100).run():
+        pass
+    try:
+        two = Assistant(matter, assistant.runtime, assistant.settings)
+        job = two.prepare("Consider the Lease Agreement between Harbor Properties and Quill & "
+                          "Ink; How much notice is needed to terminate?")
+        asked = job.messages[-1]["content"]
+        assert asked.startswith("Sources, all from Harbor Lease.pdf:")
+        assert asked.endswith("Question: How much notice is needed to terminate?")
+        # A question that names no document is put to the model as asked.
+        job = two.prepare("How much notice is needed to terminate?")
+        assert job.messages[-1]["content"].endswith(
+            "Question: How much notice is needed to terminate?")
+    finally:
+        matter.close()
+
+
 def test_cancel_stops_generation(assistant):
     job = assistant.prepare("Summarise the termination clause.")
     cancel = CancelToken()
