@@ -177,19 +177,30 @@ def _nearest_span(text: str, wanted: list[str]) -> str | None:
 def _renumber(citation: Citation, sentence: str, quotes: list[str], claim: list[str],
               passages: list[Passage], page_of: Callable[[Passage, str], int]
               ) -> tuple[Citation, str] | None:
-    """A verbatim quote under the wrong number (a small model's common slip) is pointed at
-    the source that has it, so the lawyer is sent to the right page. Only a plain [n] mark
-    whose quote occurs word for word in exactly one other source is changed."""
+    """A statement under the wrong number (a small model's common slip) is pointed at the
+    source that has it, so the lawyer is sent to the right page. Only a plain [n] mark is
+    changed, and only when exactly one other source has the statement: its quote word for
+    word; else the sentence copied word for word; else (no quote) its claim, a short claim
+    ("1 year") as a run of words."""
     n = citation.n
-    if citation.verified or not quotes or f"[{n}]" not in sentence:
+    if citation.verified or f"[{n}]" not in sentence:
         return None
-    holders = _holding(quotes, passages, besides=n)
+    bare = " ".join(MARK.sub(" ", sentence).split()).strip("\"“” .")
+    if quotes:
+        holders, what = _holding(quotes, passages, besides=n), "quote"
+    elif len(words(bare)) >= 4 and _holding([bare], passages, besides=n):
+        holders, what = _holding([bare], passages, besides=n), "sentence"
+        quotes = [bare]
+    else:
+        holders, what = [p for p in passages if p.n != n and (
+            len(claim) >= 3 or contains(words(p.text), claim) >= 0) and _check(
+                p.n, p, [], claim, passages, page_of).verified], "statement"
     if len(holders) != 1:
         return None
     right = _check(holders[0].n, holders[0], quotes, claim, passages, page_of)
     if not right.verified:
         return None
-    right.reason = f"cited as [{n}]; the quote is in [{right.n}]"
+    right.reason = f"cited as [{n}]; the {what} is in [{right.n}]"
     return right, sentence.replace(f"[{n}]", f"[{right.n}]")
 
 

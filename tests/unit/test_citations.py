@@ -62,6 +62,22 @@ def test_wrong_number_is_flagged_when_the_right_source_is_ambiguous():
     assert not cites[0].verified and "source [2]" in cites[0].reason
 
 
+def test_a_statement_under_the_wrong_number_points_to_the_one_source_that_has_it():
+    question = "What is the notice period to terminate for convenience?"
+    text, cites, _ = verify_citations("Ninety (90) days [2].", _passages(), _page, question)
+    assert [(c.n, c.verified) for c in cites] == [(1, True)]
+    assert "the statement is in [1]" in cites[0].reason and text == "Ninety (90) days [1]."
+    text, cites, _ = verify_citations(
+        "Either party may terminate this Agreement for convenience upon ninety (90) days [2]",
+        _passages(), _page)
+    assert [(c.n, c.verified) for c in cites] == [(1, True)]
+    assert "the sentence is in [1]" in cites[0].reason
+    # Two other sources with the statement: which one was meant is unknown, so it stays wrong.
+    twice = _passages() + [Passage(3, 2, "sow.pdf", 1, 1, "Payment within ninety (90) days.", [])]
+    _, cites, _ = verify_citations("Ninety (90) days [2].", twice, _page, question)
+    assert [(c.n, c.verified) for c in cites] == [(2, False)]
+
+
 def test_paraphrase_checked_by_content_words_and_bad_numbers_rejected():
     _, cites, _ = verify_citations("The agreement is governed by the laws of Delaware [2]. "
                                    "The supplier must buy insurance from Lloyd's [1]. "
