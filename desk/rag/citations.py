@@ -55,6 +55,11 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in SENTENCE_END.split(text) if s and s.strip()]
 
 
+def _bare(sentence: str) -> str:
+    """A sentence without its [n] marks and outer quotes: what a copied sentence would be."""
+    return " ".join(MARK.sub(" ", sentence).split()).strip("\"“” .")
+
+
 def _best_sentence(passage: Passage, claim: list[str]) -> str:
     """The passage sentence sharing most words with the claim: what the viewer highlights."""
     wanted = set(claim)
@@ -116,7 +121,7 @@ def verify_citations(answer: str, passages: list[Passage],
         if repaired != sentence:
             answer = answer.replace(sentence, repaired, 1)
             sentence = repaired
-        bare = " ".join(MARK.sub(" ", sentence).split()).strip("\"“” .")
+        bare = _bare(sentence)
         # Longest first: a copied sentence or long quote is the best thing to highlight.
         quotes = sorted((q.strip() for q in QUOTE.findall(sentence) if words(q)),
                         key=lambda q: -len(words(q)))
@@ -185,7 +190,7 @@ def _renumber(citation: Citation, sentence: str, quotes: list[str], claim: list[
     n = citation.n
     if citation.verified or f"[{n}]" not in sentence:
         return None
-    bare = " ".join(MARK.sub(" ", sentence).split()).strip("\"“” .")
+    bare = _bare(sentence)
     if quotes:
         holders, what = _holding(quotes, passages, besides=n), "quote"
     elif len(words(bare)) >= 4 and _holding([bare], passages, besides=n):
