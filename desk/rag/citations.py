@@ -191,15 +191,14 @@ def _renumber(citation: Citation, sentence: str, quotes: list[str], claim: list[
     if citation.verified or f"[{n}]" not in sentence:
         return None
     bare = _bare(sentence)
+    copied = [] if quotes or len(words(bare)) < 4 else _holding([bare], passages, besides=n)
     if quotes:
         holders, what = _holding(quotes, passages, besides=n), "quote"
-    elif len(words(bare)) >= 4 and _holding([bare], passages, besides=n):
-        holders, what = _holding([bare], passages, besides=n), "sentence"
-        quotes = [bare]
+    elif copied:
+        holders, what, quotes = copied, "sentence", [bare]
     else:
-        holders, what = [p for p in passages if p.n != n and (
-            len(claim) >= 3 or contains(words(p.text), claim) >= 0) and _check(
-                p.n, p, [], claim, passages, page_of).verified], "statement"
+        holders, what = [p for p in passages if p.n != n and _states(p, claim, passages,
+                                                                      page_of)], "statement"
     if len(holders) != 1:
         return None
     right = _check(holders[0].n, holders[0], quotes, claim, passages, page_of)
@@ -207,6 +206,15 @@ def _renumber(citation: Citation, sentence: str, quotes: list[str], claim: list[
         return None
     right.reason = f"cited as [{n}]; the {what} is in [{right.n}]"
     return right, sentence.replace(f"[{n}]", f"[{right.n}]")
+
+
+def _states(passage: Passage, claim: list[str], passages: list[Passage],
+            page_of: Callable[[Passage, str], int]) -> bool:
+    """Whether a source supports a claim made without a quote; a short claim ("1 year")
+    only as a run of words, since two loose words occur in many sources."""
+    if len(claim) < 3 and contains(words(passage.text), claim) < 0:
+        return False
+    return _check(passage.n, passage, [], claim, passages, page_of).verified
 
 
 def _holding(quotes: list[str], passages: list[Passage], besides: int = 0) -> list[Passage]:
