@@ -89,23 +89,31 @@ class Citation:
     chunk_id: int = 0
 
     def to_json(self) -> dict[str, object]:
+        """`reason` says why an unverified citation failed, or where a verified one was
+        moved from (cited under the wrong number); empty otherwise."""
         return {"n": self.n, "file": self.file, "page": self.page, "quote": self.quote,
-                "verified": self.verified}
+                "verified": self.verified, "reason": self.reason}
 
 
 @dataclass
 class Answer:
+    """`draft` is the model's text when none of it could be verified: the answer is then
+    "not found" (`found` false) and the draft is shown below it, marked."""
+
     text: str
     found: bool
     citations: list[Citation] = field(default_factory=list)
     evidence: list[Hit] = field(default_factory=list)
     unsupported_sentences: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    draft: str | None = None
 
     def to_json(self) -> dict[str, object]:
         return {
             "answer": self.text,
             "found": self.found,
+            "draft": self.draft,
             "citations": [c.to_json() for c in self.citations],
+            "unsupported": list(self.unsupported_sentences),
             "timings": self.timings,
         }

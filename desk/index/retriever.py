@@ -45,7 +45,10 @@ class Retriever:
         self.last_focus = Focus(None, "")  # of the latest search, for callers that need it too
 
     # -- public -------------------------------------------------------------------------
-    def search(self, query: str, k: int = 8, document: str | None = None) -> list[Hit]:
+    def search(self, query: str, k: int = 8, document: str | None = None,
+               whole_matter: bool = False) -> list[Hit]:
+        """Best k passages; within `document`, or within the document the query names,
+        unless `whole_matter` (the question is about the documents as a set)."""
         started = time.perf_counter()
         catalog = self.matter.catalog
         doc_ids: list[int] | None = None
@@ -54,6 +57,8 @@ class Retriever:
             if not docs:
                 raise DeskError(f"No document named {document!r} in matter {self.matter.name!r}.")
             doc_ids = [d.id for d in docs]
+            focus = Focus(None, query)
+        elif whole_matter:
             focus = Focus(None, query)
         else:
             focus = self.focus(query)

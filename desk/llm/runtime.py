@@ -6,13 +6,13 @@ import os
 import threading
 import time
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from desk.config.settings import LlmSettings
 from desk.core.errors import ModelError
 from desk.core.progress import CancelToken, Progress
 from desk.llm.gguf import GgufInfo, read_gguf
+from desk.llm.model import Generation
 
 KV_TYPES = {"f16": 1, "q8_0": 8, "q4_0": 2}  # ggml type ids
 
@@ -23,21 +23,9 @@ def gpu_offload_supported() -> bool:
     return bool(llama_cpp.llama_supports_gpu_offload())
 
 
-@dataclass
-class Generation:
-    """Timings of one generation, filled in as it streams."""
-
-    prompt_tokens: int = 0
-    generated_tokens: int = 0
-    ttft_ms: float = 0.0
-    gen_tokens_per_s: float = 0.0
-    cancelled: bool = False
-    text: str = ""
-    started: float = field(default_factory=time.perf_counter)
-
-
 class LlamaRuntime:
-    """One loaded model. Generation is serialised: llama.cpp contexts are not thread-safe."""
+    """One loaded model (an AnswerModel). Generation is serialised: llama.cpp contexts are not
+    thread-safe."""
 
     def __init__(self, path: Path, settings: LlmSettings) -> None:
         self.info: GgufInfo = read_gguf(path)  # clear errors for missing/truncated/non-GGUF
@@ -72,6 +60,7 @@ class LlamaRuntime:
         self._formatter = Jinja2ChatFormatter(template, eos_token=eos, bos_token=bos,
                                               stop_token_ids=[self.llm.token_eos()])
         self._lock = threading.Lock()
+        self.prefix_evaluations = 0  # how often cache_prefix had to evaluate (once per load)
 
     @property
     def n_ctx(self) -> int:
@@ -88,7 +77,10 @@ class LlamaRuntime:
     def cache_prefix(self, fixed: list[dict[str, str]]) -> int:
         """Evaluate the fixed start of every prompt (rules, worked examples) now, so the first
         question only pays for its own evidence. llama.cpp keeps the state, and each later
-        prompt that starts with the same tokens reuses it. Returns the tokens cached."""
+        prompt that starts with the same tokens reuses it. Returns the tokens cached.
+
+        Idempotent: when the model's state already starts with these tokens (cached before, or
+        left by the last answer, whose prompt began with them) nothing is evaluated."""
         prompts = [self.format_chat([*fixed, {"role": "user", "content": text}])[0]
                    for text in "AB"]
         a, b = (self.llm.tokenize(p.encode("utf-8"), add_bos=False, special=True)
@@ -96,10 +88,19 @@ class LlamaRuntime:
         common = 0
         while common < min(len(a), len(b)) and a[common] == b[common]:
             common += 1
+        prefix = a[:common]
         with self._lock:
+            if self.evaluated_prefix(len(prefix)) == prefix:
+                return common
             self.clear_cache()
-            self.llm.eval(a[:common])
+            self.llm.eval(prefix)
+            self.prefix_evaluations += 1
         return common
+
+    def evaluated_prefix(self, n: int) -> list[int]:
+        """The first n tokens whose state llama.cpp holds now."""
+        held = self.llm.n_tokens
+        return [int(t) for t in self.llm.input_ids[:min(n, held)]]
 
     def clear_cache(self) -> None:
         """Forget evaluated tokens (for measuring a prompt without any reuse); the next

@@ -7,26 +7,26 @@ import statistics
 import sys
 from typing import Any
 
-from desk.llm.runtime import Generation
-from desk.rag.assistant import Assistant
+from desk.llm.model import Generation
+from desk.rag.service import AnswerService
 
 
-def evaluate_answers(assistant: Assistant, data: dict[str, Any], positives: int,
+def evaluate_answers(service: AnswerService, data: dict[str, Any], positives: int,
                      negatives: int, verbose: bool = False) -> dict[str, Any]:
     """Ask the first `positives` answerable and `negatives` absent-clause questions.
 
     Questions are taken spread evenly over the set (not the first n), so one contract or
     category does not dominate a small sample.
     """
-    tests = _spread(data["tests"], positives)
-    negs = _spread(data.get("negatives", []), negatives)
+    tests = spread(data["tests"], positives)
+    negs = spread(data.get("negatives", []), negatives)
     all_verified = gold_cited = answered = 0
     citations_total = citations_verified = 0
     ttft: list[float] = []
     speed: list[float] = []
     rows = []
     for test in tests:
-        answer = assistant.ask(test["query"])
+        answer = service.ask(test["query"])
         gold = {(s["file"], p) for s in test["snippets"] for p in s["pages"]}
         cited = {(c.file, c.page) for c in answer.citations if c.verified}
         verified = answer.found and bool(answer.citations) and all(
@@ -43,7 +43,7 @@ def evaluate_answers(assistant: Assistant, data: dict[str, Any], positives: int,
             print(rows[-1], file=sys.stderr)
     not_found = 0
     for neg in negs:
-        answer = assistant.ask(neg["query"])
+        answer = service.ask(neg["query"])
         not_found += not answer.found
         _timing(answer.timings, ttft, speed)
         rows.append({"id": neg["id"], "found": answer.found, "answer": answer.text})
@@ -65,29 +65,29 @@ def evaluate_answers(assistant: Assistant, data: dict[str, Any], positives: int,
     }
 
 
-def time_to_first_token(assistant: Assistant, data: dict[str, Any], count: int
+def time_to_first_token(service: AnswerService, data: dict[str, Any], count: int
                         ) -> dict[str, Any]:
     """Time to the first answer token over `count` questions spread over the set: as Desk
     runs (the fixed prompt start already evaluated) and with nothing reused."""
-    runtime = assistant.runtime
+    model = service.model
     cached: list[float] = []
     uncached: list[float] = []
     prompt_tokens: list[int] = []
-    for test in _spread(data["tests"], count):
-        job = assistant.prepare(test["query"])
+    for test in spread(data["tests"], count):
+        job = service.prepare(test["query"])
         if not job.passages:
             continue
         for times in (cached, uncached):
             if times is uncached:
-                runtime.clear_cache()
+                model.clear_cache()
             generation = Generation()
-            for _ in runtime.stream_chat(job.messages, 1, stats=generation):
+            for _ in model.stream_chat(job.messages, 1, stats=generation):
                 pass
             times.append(generation.ttft_ms)
         prompt_tokens.append(generation.prompt_tokens)
     return {
         "questions": len(cached),
-        "evidence_tokens_budget": assistant.settings.llm.evidence_tokens,
+        "evidence_tokens_budget": service.settings.llm.evidence_tokens,
         "prompt_tokens_median": statistics.median(prompt_tokens) if prompt_tokens else None,
         "ttft_ms": _median_p95(cached),
         "ttft_ms_without_prefix_cache": _median_p95(uncached),
@@ -102,7 +102,8 @@ def _median_p95(values: list[float]) -> dict[str, float | None]:
             "p95": round(ordered[int(0.95 * (len(ordered) - 1))], 1)}
 
 
-def _spread(items: list[dict], count: int) -> list[dict]:
+def spread(items: list[dict], count: int) -> list[dict]:
+    """`count` items taken evenly over the list (all of them when it is shorter)."""
     if count >= len(items):
         return list(items)
     step = len(items) / count

@@ -1,10 +1,15 @@
-"""The assistant: retrieve -> prompt -> generate (streaming) -> verify citations -> remember."""
+"""The answering service: the one place where a question becomes a verified answer
+(retrieve -> prompt -> stream -> verify citations -> remember). The CLI, the window and the
+evaluations all use it; one service per (matter, loaded model) keeps the prompt's fixed start
+evaluated once per model load, never per question."""
 
 from __future__ import annotations
 
 import json
+import re
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -14,7 +19,7 @@ from desk.core.progress import CancelToken
 from desk.core.types import Answer, Hit
 from desk.index.matter import Matter
 from desk.index.retriever import Retriever
-from desk.llm.runtime import Generation, LlamaRuntime
+from desk.llm.model import AnswerModel, Generation
 from desk.rag.citations import contains, says_not_found, verify_citations, words
 from desk.rag.prompt import Passage, build_messages, fixed_messages, select_passages
 
@@ -25,10 +30,27 @@ MIN_RELEVANCE = 0.15  # cosine of question and best passage below which nothing 
 RETRIEVE_K = 16
 PROMPT_OVERHEAD_TOKENS = 100  # chat markup and the question, besides the fixed start
 
+# A follow-up that speaks of the documents as a set ("which of these agreements…", "do all
+# the contracts…", "how many of them…") is about the whole matter, not the last document.
+_DOCUMENTS = r"(?:agreements?|contracts?|documents?|files?|deals?|leases?|them|ones)"
+_WHOLE_MATTER = re.compile(
+    rf"\b(?:these|those|all|any|each|every|both|other)\s+(?:(?:of\s+)?(?:the|these|those)\s+)?"
+    rf"(?:\w+\s+)?{_DOCUMENTS}\b"
+    rf"|\b(?:which|what|how\s+many|list|compare|name)\s+(?:(?:of\s+)?(?:all\s+)?"
+    rf"(?:the|these|those)\s+)?(?:\w+\s+)?"
+    rf"(?:agreements|contracts|documents|files|deals|leases|of\s+them)\b"
+    r"|\b(?:in|across|throughout)\s+(?:the|this)\s+(?:whole\s+|entire\s+)?matter\b",
+    re.IGNORECASE)
+
+
+def speaks_of_whole_matter(question: str) -> bool:
+    """True for a question about the documents as a set rather than the one discussed."""
+    return bool(_WHOLE_MATTER.search(question))
+
 
 @dataclass
 class AnswerJob:
-    """Iterate `tokens()` to stream the answer; `answer` is set when it ends."""
+    """A prepared question: its evidence and prompt. `answer` is set when streaming ends."""
 
     question: str
     passages: list[Passage]
@@ -38,27 +60,36 @@ class AnswerJob:
     generation: Generation = field(default_factory=Generation)
 
 
-class Assistant:
-    def __init__(self, matter: Matter, runtime: LlamaRuntime, settings: Settings) -> None:
+class AnswerService:
+    def __init__(self, matter: Matter, model: AnswerModel, settings: Settings) -> None:
         self.matter = matter
-        self.runtime = runtime
+        self.model = model
         self.settings = settings
         self.retriever = Retriever(matter, settings.retrieval)
-        matter.embedder.embed(["warm up"])  # load the embedder now, not inside the first answer
-        self.fixed_tokens = runtime.cache_prefix(fixed_messages())
+        self._fixed_tokens: int | None = None
+
+    @property
+    def fixed_tokens(self) -> int:
+        """Tokens of the prompt's fixed start, cached in the model on first use (the model
+        skips the work when it already holds them, e.g. after a matter switch)."""
+        if self._fixed_tokens is None:
+            self.matter.embedder.embed(["warm up"])  # load the embedder before the first answer
+            self._fixed_tokens = self.model.cache_prefix(fixed_messages())
+        return self._fixed_tokens
 
     # -- history --------------------------------------------------------------------------
     def history(self, conversation_id: int | None) -> list[tuple[str, str]]:
+        """Earlier turns that fit the context, latest first to be kept."""
         if conversation_id is None:
             return []
         turns = [(q, json.loads(a)["answer"]) for q, a in
                  self.matter.catalog.turns(conversation_id)]
-        budget = (self.runtime.n_ctx - self.settings.llm.evidence_tokens
+        budget = (self.model.n_ctx - self.settings.llm.evidence_tokens
                   - self.settings.llm.max_answer_tokens - self.fixed_tokens
                   - PROMPT_OVERHEAD_TOKENS)
         kept: list[tuple[str, str]] = []
-        for question, answer in reversed(turns):  # the latest turns matter most
-            cost = self.runtime.count_tokens(question + answer) + 10
+        for question, answer in reversed(turns):
+            cost = self.model.count_tokens(question + answer) + 10
             if cost > budget:
                 break
             kept.insert(0, (question, answer))
@@ -69,16 +100,26 @@ class Assistant:
     def prepare(self, question: str, conversation_id: int | None = None,
                 document: str | None = None) -> AnswerJob:
         started = time.perf_counter()
+        self.fixed_tokens  # noqa: B018 (the prefix is cached before the first question's work)
         history = self.history(conversation_id)
-        query = self.retriever.follow_up_query(question, history[-1][0] if history else None)
-        hits = self.retriever.search(query, k=RETRIEVE_K, document=document)
+        query = self.search_query(question, history[-1][0] if history else None)
+        hits = self.retriever.search(query, k=RETRIEVE_K, document=document,
+                                     whole_matter=speaks_of_whole_matter(question))
         hits = hits if self._relevant(hits) else []
         passages = select_passages(hits, self.settings.llm.evidence_tokens,
-                                   self.runtime.count_tokens)
+                                   self.model.count_tokens)
         retrieval_ms = (time.perf_counter() - started) * 1000
         asked = self._as_asked(question, query, passages)
         return AnswerJob(question, passages, build_messages(asked, passages, history),
                          retrieval_ms)
+
+    def search_query(self, question: str, previous: str | None) -> str:
+        """What to search for: a follow-up is searched with the question before it, except
+        when it speaks of the matter's documents as a set, which the previous question's
+        document would otherwise capture."""
+        if previous is None or speaks_of_whole_matter(question):
+            return question
+        return self.retriever.follow_up_query(question, previous)
 
     def _as_asked(self, question: str, query: str, passages: list[Passage]) -> str:
         """The question put to the model: without a clause that only names the document
@@ -109,8 +150,8 @@ class Assistant:
                 **timings, "prompt_tokens": 0, "ttft_ms": 0.0, "gen_tokens_per_s": 0.0})
             yield NOT_FOUND_TEXT
             return
-        yield from self.runtime.stream_chat(job.messages, self.settings.llm.max_answer_tokens,
-                                              cancel, job.generation)
+        yield from self.model.stream_chat(job.messages, self.settings.llm.max_answer_tokens,
+                                          cancel, job.generation)
         gen = job.generation
         timings.update({"prompt_tokens": gen.prompt_tokens, "ttft_ms": round(gen.ttft_ms, 1),
                         "gen_tokens_per_s": round(gen.gen_tokens_per_s, 2)})
@@ -118,6 +159,7 @@ class Assistant:
 
     def finish(self, text: str, passages: list[Passage], timings: dict[str, float],
                question: str = "") -> Answer:
+        """Judge the model's text: verified answer, or not found (with the draft kept)."""
         text = text.strip()
         evidence = [h for p in passages for h in p.hits]
         if not text or says_not_found(text):
@@ -127,8 +169,8 @@ class Assistant:
         if not any(c.verified for c in citations):
             # Nothing in the draft could be found in the sources: not an answer from the
             # documents. The draft stays visible, marked, for the lawyer to judge.
-            return Answer(f"{NOT_FOUND_TEXT} {UNVERIFIED_DRAFT}\n\n{text}", False, citations,
-                          evidence, unsupported, timings)
+            return Answer(NOT_FOUND_TEXT, False, citations, evidence, unsupported, timings,
+                          draft=text)
         return Answer(text, True, citations, evidence, unsupported, timings)
 
     def _page_of(self, passage: Passage, quote: str) -> int:
@@ -139,16 +181,46 @@ class Assistant:
                 return number
         return passage.page_start
 
-    def ask(self, question: str, conversation_id: int | None = None,
-            document: str | None = None, cancel: CancelToken | None = None) -> Answer:
-        """Answer without streaming, and remember the turn when a conversation is given."""
+    def answer(self, question: str, conversation_id: int | None = None,
+               document: str | None = None, cancel: CancelToken | None = None
+               ) -> Generator[AnswerJob | str, None, Answer]:
+        """The whole flow for a caller that shows it as it happens: yields the prepared job
+        (its evidence) once, then the answer's text pieces; remembers the turn when a
+        conversation is given; returns the verified answer."""
         job = self.prepare(question, conversation_id, document)
-        for _ in self.stream(job, cancel):
-            pass
+        yield job
+        yield from self.stream(job, cancel)
         assert job.answer is not None
         if conversation_id is not None:
             self.remember(conversation_id, question, job.answer)
         return job.answer
 
+    def ask(self, question: str, conversation_id: int | None = None,
+            document: str | None = None, cancel: CancelToken | None = None) -> Answer:
+        """Answer without streaming (and remember the turn when a conversation is given)."""
+        flow = self.answer(question, conversation_id, document, cancel)
+        while True:
+            try:
+                next(flow)
+            except StopIteration as done:
+                return done.value  # type: ignore[no-any-return]
+
     def remember(self, conversation_id: int, question: str, answer: Answer) -> None:
+        """Store the full typed answer (reasons, draft, unsupported sentences included)."""
         self.matter.catalog.add_turn(conversation_id, question, json.dumps(answer.to_json()))
+
+
+_current: AnswerService | None = None
+_current_lock = threading.Lock()
+
+
+def answering_service(matter: Matter, model: AnswerModel, settings: Settings) -> AnswerService:
+    """The service for this open matter and loaded model: the same object until either
+    changes, so callers never rebuild it (nor re-evaluate the prompt's fixed start)."""
+    global _current
+    with _current_lock:
+        current = _current
+        if (current is None or current.matter is not matter or current.model is not model
+                or current.settings is not settings):
+            current = _current = AnswerService(matter, model, settings)
+        return current

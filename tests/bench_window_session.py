@@ -1,0 +1,119 @@
+"""A long working session in the real window (offscreen), run on demand, not by pytest:
+
+    DESK_HOME=/tmp/desk-bench .venv/bin/python -m tests.bench_window_session \
+        --pdfs ../shared/data/cuad-dev/pdf --set ../shared/data/cuad-dev/cuad-dev.json
+
+Imports the folder into a matter through the window, asks the questions `desk eval --ttft N`
+times (each in a new conversation, so no history changes the prompt), then N more as
+follow-ups, switches matters back and forth, and prints time to first token per question
+next to `desk eval --ttft` run on the same matter, plus what the session cost: references to
+None (a binding that leaks them aborts the app), resident memory and threads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def _wait(app, condition: Callable[[], bool], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the window did not finish in time")
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def cli_ttft(matter: str, data_set: Path, count: int) -> dict:
+    out = subprocess.run([sys.executable, "-m", "desk.cli", "eval", "--matter", matter, "--set",
+                          str(data_set), "--ttft", str(count), "--json"],
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--pdfs", type=Path, required=True)
+    parser.add_argument("--set", type=Path, required=True)
+    parser.add_argument("--matter", default="dev")
+    parser.add_argument("--questions", type=int, default=5)
+    parser.add_argument("--switches", type=int, default=30)
+    parser.add_argument("--skip-cli", action="store_true")
+    args = parser.parse_args()
+
+    import psutil
+    from PySide6.QtWidgets import QApplication
+
+    from desk.config.settings import load_settings
+    from desk.evaluation.answers import spread
+    from desk.ui.main_window import MainWindow
+
+    data = json.loads(args.set.read_text(encoding="utf-8"))
+    questions = [t["query"] for t in spread(data["tests"], args.questions)]
+    app = QApplication.instance() or QApplication([])
+    window = MainWindow(load_settings())
+    window.show()
+    none_start = sys.getrefcount(None)
+    started = time.perf_counter()
+    window.select_matter(args.matter, create=True)
+    window.import_paths([args.pdfs])
+    _wait(app, lambda: window.import_worker is None, 3600)
+    import_s = time.perf_counter() - started
+    assert window.matter is not None
+    counts = window.matter.catalog.counts()
+
+    ttft: list[float] = []
+    for question in questions:  # as `desk eval --ttft` asks them: no history
+        window.new_conversation()
+        window.question.setText(question)
+        window.ask()
+        _wait(app, lambda: window.ask_worker is None, 900)
+        ttft.append(window.turns[-1][1]["timings"]["ttft_ms"])
+    follow_ups = [t["query"] for t in spread(data["tests"][1:], args.questions)]
+    for question in follow_ups:  # one conversation: history grows
+        window.question.setText(question)
+        window.ask()
+        _wait(app, lambda: window.ask_worker is None, 900)
+    other = f"{args.matter} (empty)"
+    window.select_matter(other, create=True)
+    for _ in range(args.switches):  # matter clicks redraw the sidebar and documents table
+        window.select_matter(args.matter)
+        app.processEvents()
+        window.select_matter(other)
+        app.processEvents()
+    window.select_matter(args.matter)
+    gc.collect()
+    report = {
+        "documents": counts["documents"], "pages": counts["pages"], "import_s": round(import_s, 1),
+        "window_ttft_ms": [round(t) for t in ttft],
+        "window_ttft_ms_median": round(statistics.median(ttft), 1),
+        "answers": len(ttft) + len(follow_ups), "matter_switches": 2 * args.switches,
+        "none_refcount_change": sys.getrefcount(None) - none_start,
+        "rss_mb": round(psutil.Process().memory_info().rss / 2**20),
+        "threads_alive": threading.active_count(),
+    }
+    window.close()
+    app.processEvents()
+    if not args.skip_cli:
+        cli = cli_ttft(args.matter, args.set, args.questions)
+        report["cli_ttft_ms_median"] = cli["ttft_ms"]["median"]
+        report["window_vs_cli"] = round(report["window_ttft_ms_median"]
+                                        / cli["ttft_ms"]["median"], 3)
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""A deterministic answering model for tests about the flow and the window, not the model.
+
+By default it quotes the first words of source [1] of the prompt and cites it, which the
+verifier must accept; `reply` replaces that with a fixed text or a function of the messages.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Generator, Iterator
+
+from desk.core.progress import CancelToken, Progress
+from desk.llm.model import Generation
+
+SOURCE = re.compile(r"^\[(\d+)\][^\n]*:\n(.+)$", re.MULTILINE)
+
+
+def quote_first_source(messages: list[dict[str, str]], words: int = 8) -> str:
+    """`"<first words of source 1>" [1].` — an answer the verifier can check."""
+    sources = {int(n): text for n, text in SOURCE.findall(messages[-1]["content"])}
+    if 1 not in sources:
+        return "NOT FOUND"
+    quote = " ".join(sources[1].split()[:words]).strip(" ,;:")
+    return f'The sources say "{quote}" [1].'
+
+
+class FakeModel:
+    """Implements desk.llm.model.AnswerModel. Records what it was asked."""
+
+    device = "CPU"
+
+    def __init__(self, reply: str | Callable[[list[dict[str, str]]], str] = quote_first_source,
+                 piece_delay_s: float = 0.0, n_ctx: int = 4096) -> None:
+        self.reply = reply
+        self.piece_delay_s = piece_delay_s
+        self._n_ctx = n_ctx
+        self.prompts: list[list[dict[str, str]]] = []
+        self.prefix_evaluations = 0
+        self._cached: list[dict[str, str]] | None = None
+        self.started = threading.Event()  # set when a generation yields its first piece
+
+    @property
+    def n_ctx(self) -> int:
+        return self._n_ctx
+
+    def count_tokens(self, text: str) -> int:
+        return max(1, len(text) // 4)
+
+    def cache_prefix(self, fixed: list[dict[str, str]]) -> int:
+        if self._cached != fixed:
+            self._cached = list(fixed)
+            self.prefix_evaluations += 1
+        return sum(self.count_tokens(m["content"]) for m in fixed)
+
+    def clear_cache(self) -> None:
+        self._cached = None
+
+    def stream_chat(self, messages: list[dict[str, str]], max_tokens: int,
+                    cancel: CancelToken | None = None,
+                    stats: Generation | None = None) -> Iterator[str]:
+        stats = stats or Generation()
+        self.prompts.append(messages)
+        stats.prompt_tokens = sum(self.count_tokens(m["content"]) for m in messages)
+        text = self.reply(messages) if callable(self.reply) else self.reply
+        pieces = re.findall(r"\S+\s*", text)[:max_tokens]
+        stats.started = time.perf_counter()
+        for index, piece in enumerate(pieces):
+            if cancel and cancel.cancelled:
+                stats.cancelled = True
+                return
+            if index == 0:
+                stats.ttft_ms = (time.perf_counter() - stats.started) * 1000
+                self.started.set()
+            stats.generated_tokens += 1
+            stats.text += piece
+            yield piece
+            if self.piece_delay_s:
+                time.sleep(self.piece_delay_s)
+        stats.gen_tokens_per_s = float(len(pieces))
+
+
+def fake_loader(model: FakeModel) -> Callable[..., Generator[Progress, None, FakeModel]]:
+    """A model loader for the window (same shape as desk.llm.runtime.prepare_runtime)."""
+
+    def load(name: str, settings: object, cancel: CancelToken | None = None
+             ) -> Generator[Progress, None, FakeModel]:
+        yield Progress("model", 0, 1, "Loading the model…")
+        return model
+
+    return load
