@@ -2,27 +2,43 @@
 a bundled sample PDF into a temporary matter, asks one question with the default answering
 model, and checks the answer carries a verified citation. Exit 0, or 1 with the reason.
 
+Where a display exists (Linux with DISPLAY or WAYLAND_DISPLAY set) it first checks that the
+window could open there at all: a child process creates a QApplication with `-platform xcb`
+(one QApplication per process, and this one is offscreen). If Qt cannot load its xcb plugin,
+the self-test fails with the system libraries that are missing and the apt-get command
+(desk.ui.system_libs). The child is `python -c ...` from a virtualenv; in the PyInstaller bundle,
+where sys.executable is the Desk program itself and takes no `-c`, it is `Desk --self-test`
+with DESK_SELFTEST_XCB_PROBE=1 in its environment, which makes run_self_test do the probe only.
+
 The default model, not SmolLM2: the 135M model invents quotes (the verifier rightly rejects
 them), which would make the check fail for the model's sake rather than the app's."""
 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QWidget
 
 QUESTION = "Which state's laws govern this agreement?"
+XCB_PROBE_ENV = "DESK_SELFTEST_XCB_PROBE"  # set in the child that only tries the xcb plugin
+XCB_PROBE_SECONDS = 60
 
 
 def run_self_test() -> int:
-    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    if os.environ.get(XCB_PROBE_ENV):
+        return xcb_probe()
     with tempfile.TemporaryDirectory(prefix="desk-selftest-") as home:
         os.environ["DESK_HOME"] = home
+        if problem := check_xcb():
+            print(f"self-test FAILED: {problem}", file=sys.stderr)
+            return 1
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
         from PySide6.QtWidgets import QApplication
 
         from desk.config.paths import SAMPLES_DIR
@@ -65,6 +81,62 @@ def run_self_test() -> int:
         window.close()
         print("self-test passed")
         return 0
+
+
+def has_display(env: Mapping[str, str] | None = None) -> bool:
+    env = os.environ if env is None else env
+    return sys.platform.startswith("linux") and bool(env.get("DISPLAY")
+                                                     or env.get("WAYLAND_DISPLAY"))
+
+
+def xcb_probe_command() -> list[str]:
+    """The child that tries the xcb plugin: `python -c` from a virtualenv; in a PyInstaller
+    bundle the program itself, whose run_self_test sees XCB_PROBE_ENV and probes only."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, "--self-test"]
+    return [sys.executable, "-c",
+            "import sys; from desk.ui.selftest import xcb_probe; sys.exit(xcb_probe())"]
+
+
+def xcb_probe() -> int:
+    """In the child: a QApplication on the xcb platform (Qt aborts if the plugin cannot load)."""
+    os.environ.pop("QT_QPA_PLATFORM", None)
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication(["desk", "-platform", "xcb"])
+    print(f"Qt platform: {app.platformName()}")
+    return 0 if app.platformName() == "xcb" else 1
+
+
+def check_xcb() -> str | None:
+    """None if the window could open on this display (or there is no display to check),
+    else what is wrong, with the apt-get command when system libraries are missing."""
+    if not has_display():
+        return None
+    from desk.ui import system_libs
+
+    env = {**os.environ, XCB_PROBE_ENV: "1"}
+    env.pop("QT_QPA_PLATFORM", None)
+    try:
+        child = subprocess.run(xcb_probe_command(), env=env, capture_output=True, text=True,
+                               timeout=XCB_PROBE_SECONDS, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return f"Qt's xcb platform plugin did not start within {XCB_PROBE_SECONDS} s"
+    if child.returncode == 0:
+        print(f"xcb platform plugin loads ({child.stdout.strip()})")
+        return None
+    report = system_libs.check(env)
+    if not report.ok:
+        return report.text()
+    output = (child.stderr + child.stdout).strip()
+    if not os.environ.get("DISPLAY") and "could not connect to display" in output:
+        # Wayland without Xwayland: the plugin and its libraries loaded, there is no X server
+        print("xcb platform plugin loads (no X server: a Wayland session without Xwayland)")
+        return None
+    if "could not connect to display" in output:  # Qt then also prints its xcb-cursor0 hint
+        return f"no X server answers on DISPLAY={os.environ.get('DISPLAY', '')}"
+    tail = "\n".join(output.splitlines()[-8:])
+    return f"Qt's xcb platform plugin failed (exit {child.returncode}):\n{tail}"
 
 
 def _wait(app: QCoreApplication, condition: Callable[[], bool], seconds: float) -> bool:
