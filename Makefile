@@ -24,11 +24,14 @@ $(MODEL_STAMP): $(STAMP)
 	touch $(MODEL_STAMP)
 
 run: $(MODEL_STAMP)
+	@# the window's system libraries (Linux xcb): names the apt-get command if any are missing
+	$(PY) -m desk.ui.system_libs
 	$(VENV)/bin/desk
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check desk tests
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 test: $(STAMP) lint
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
