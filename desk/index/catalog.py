@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from desk.core.files import make_private, private_file
 from desk.core.types import Chunk, Document, Page, Word
 
 WORD_DTYPE = np.dtype([("x0", "f4"), ("y0", "f4"), ("x1", "f4"), ("y1", "f4"),
@@ -102,6 +103,11 @@ class Catalog:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        # Client text: the database is created owner-only, and SQLite gives its -wal and -shm
+        # files the database's mode; ones left readable by an older version are tightened.
+        private_file(path)
+        for journal in ("-wal", "-shm"):
+            make_private(path.with_name(path.name + journal))
         self.db = sqlite3.connect(path, timeout=30, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
@@ -125,7 +131,11 @@ class Catalog:
 
     def set_meta(self, key: str, value: str) -> None:
         with self.transaction() as db:
-            db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+            self.write_meta(db, key, value)
+
+    def write_meta(self, db: sqlite3.Connection, key: str, value: str) -> None:
+        """Set a meta value inside the caller's transaction."""
+        db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
 
     # -- documents ------------------------------------------------------------------------
     def document_by_path(self, path: str) -> Document | None:
@@ -179,9 +189,24 @@ class Catalog:
                        "text) VALUES (?, ?, ?, ?, ?, ?)", rows)
         return len(rows)
 
+    def delete_all_chunks(self, db: sqlite3.Connection) -> None:
+        """Delete every chunk, keeping documents and pages (inside the caller's transaction)."""
+        db.execute("DELETE FROM chunks")
+
     def problems(self) -> list[tuple[str, str]]:
         return [(r[0], r[1]) for r in
                 self.db.execute("SELECT file, error FROM problems ORDER BY id")]
+
+    def clear_problem(self, db: sqlite3.Connection, file: str) -> None:
+        """Forget the problem recorded for a file (inside the caller's transaction)."""
+        db.execute("DELETE FROM problems WHERE file=?", (file,))
+
+    def record_problem(self, file: str, error: str) -> None:
+        """Record why a file could not be imported, replacing what was recorded before."""
+        with self.transaction() as db:
+            self.clear_problem(db, file)
+            db.execute("INSERT INTO problems(file, error, at) VALUES (?, ?, ?)",
+                       (file, error, time.time()))
 
     # -- pages and chunks -----------------------------------------------------------------
     def page(self, doc_id: int, number: int) -> Page | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
@@ -10,10 +9,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import filelock
+
 from desk.config.fingerprint import IndexFingerprint
 from desk.config.paths import matter_slug, matters_dir
 from desk.config.settings import Settings, load_settings
 from desk.core.errors import DeskError, IndexMismatch, MatterBusy
+from desk.core.files import PRIVATE_FILE_MODE, atomic_write_text, private_dir
 from desk.core.progress import CancelToken, Progress
 from desk.index.catalog import Catalog
 from desk.index.embedder import Embedder, get_embedder
@@ -114,7 +116,7 @@ def rename_matter(old: str, new: str) -> None:
     if (dst / "matter.json").exists():
         raise DeskError(f"A matter named {new!r} already exists.")
     os.replace(src, dst)
-    (dst / "matter.json").write_text(json.dumps({"name": new}), encoding="utf-8")
+    atomic_write_text(dst / "matter.json", json.dumps({"name": new}))
 
 
 class Matter:
@@ -128,15 +130,15 @@ class Matter:
             if not create:
                 raise DeskError(f"There is no matter named {name!r}. Import documents into it "
                                 f"first: desk index --matter {json.dumps(name)} PATH")
-            self.path.mkdir(parents=True, exist_ok=True)
-            (self.path / "matter.json").write_text(json.dumps({"name": name}), encoding="utf-8")
+            private_dir(self.path)
+            atomic_write_text(self.path / "matter.json", json.dumps({"name": name}))
         self.embedder = embedder
         self.fingerprint = fingerprint
         self.catalog = Catalog(self.path / "catalog.sqlite")
         if check_fingerprint:
             self._check_fingerprint()
         self.vectors = VectorStore(self.path / "vectors.hnsw", fingerprint.dimension)
-        self._lock_fh: object | None = None
+        self._lock: filelock.BaseFileLock | None = None
         self.repaired = self._reconcile()
 
     def _check_fingerprint(self) -> None:
@@ -167,27 +169,34 @@ class Matter:
     # -- writing --------------------------------------------------------------------------
     def acquire(self) -> None:
         """Take the matter's write lock (one writer across processes)."""
-        if self._lock_fh is not None:
+        if self._lock is not None:
             return
-        fh = open(self.path / "write.lock", "w")
+        # Not thread-local and not a singleton: another Matter object on the same folder (in
+        # this process or another) is another writer and must get MatterBusy.
+        lock = filelock.FileLock(self.path / "write.lock", mode=PRIVATE_FILE_MODE,
+                                 thread_local=False)
         try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            fh.close()
+            lock.acquire(timeout=0)
+        except filelock.Timeout as exc:
             raise MatterBusy(f"Matter {self.name!r} is being changed by another Desk process; "
                              "try again when it finishes.") from exc
-        self._lock_fh = fh
+        self._lock = lock
 
     def release(self) -> None:
-        if self._lock_fh is not None:
-            self._lock_fh.close()  # type: ignore[attr-defined]
-            self._lock_fh = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     def remove_chunks_from_vectors(self, ids: list[int]) -> None:
         self.vectors.remove(ids)
         if self.vectors.needs_compaction():
             self.vectors.compact()
         self.vectors.save()
+
+    def reset_vectors(self) -> None:
+        """Drop the vector file and start an empty one (every chunk was replaced)."""
+        self.vectors.path.unlink(missing_ok=True)
+        self.vectors = VectorStore(self.vectors.path, self.fingerprint.dimension)
 
     def embed_pending(self, cancel: CancelToken | None = None) -> Iterator[Progress]:
         """Embed every chunk the vector file lacks, saving atomically as it goes."""

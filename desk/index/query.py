@@ -5,14 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-STOPWORDS = frozenset("""
-a an and are as at be been being but by can could did do does doing for from had has have having
-he her here hers him his how i if in into is it its itself me more most my no nor not of off on
-once only or other our ours out over own same she should so some such than that the their theirs
-them then there these they this those through to too under until up very was we were what when
-where which while who whom why will with would you your yours shall may must any all each
-consider about
-""".split())
+from desk.core.text import content_words, tokens
 
 # Identifiers that embeddings blur: case numbers, section and clause references, statutes,
 # defined terms in quotes, amounts and dates written with digits.
@@ -25,7 +18,6 @@ IDENTIFIER_PATTERNS = [
     re.compile(r"\b[A-Z]{2,}[-/]?\d[\w\-/]*\b"),  # docket / exhibit codes like EX-10.1
 ]
 QUOTED = re.compile(r"[\"“”']([^\"“”']{2,80})[\"“”']")
-TOKEN = re.compile(r"\w+", re.UNICODE)
 
 
 @dataclass
@@ -44,10 +36,6 @@ class ParsedQuery:
         return " OR ".join(f'"{p}"' for p in self.phrases)
 
 
-def tokens(text: str) -> list[str]:
-    return [t.lower() for t in TOKEN.findall(text)]
-
-
 def parse_query(text: str) -> ParsedQuery:
     phrases: list[str] = []
     for match in QUOTED.finditer(text):
@@ -56,7 +44,7 @@ def parse_query(text: str) -> ParsedQuery:
         for match in pattern.finditer(text):
             phrases.append(" ".join(tokens(match.group(0))))
     phrases = [p for p in dict.fromkeys(phrases) if p]
-    terms = [t for t in dict.fromkeys(tokens(text)) if t not in STOPWORDS and len(t) > 1]
+    terms = content_words(dict.fromkeys(tokens(text)))
     if not terms:
         terms = list(dict.fromkeys(tokens(text)))
     return ParsedQuery(terms, phrases)

@@ -202,7 +202,7 @@ class ImportJob:
             doc_id = catalog.add_document(db, path.name, str(path), sha, content.pages,
                                           document_profile(path.name, texts))
             catalog.add_chunks(db, (replace(c, doc_id=doc_id) for c in chunks))
-            db.execute("DELETE FROM problems WHERE file=?", (str(path),))
+            catalog.clear_problem(db, str(path))
         self.summary.write_seconds += time.monotonic() - write_started
         if removed:
             self.matter.remove_chunks_from_vectors(removed)
@@ -218,10 +218,7 @@ class ImportJob:
 
     def _fail(self, path: Path, problem: str) -> None:
         self.summary.failed.append({"file": path.name, "error": problem})
-        with self.matter.catalog.transaction() as db:
-            db.execute("DELETE FROM problems WHERE file=?", (str(path),))
-            db.execute("INSERT INTO problems(file, error, at) VALUES (?, ?, ?)",
-                       (str(path), problem, time.time()))
+        self.matter.catalog.record_problem(str(path), problem)
 
 
 def remove_documents(matter: Matter, names: Iterable[str]) -> list[str]:
@@ -256,16 +253,12 @@ def rebuild(matter: Matter, chunk_size: int, chunk_overlap: int) -> Iterator[Pro
     try:
         docs = catalog.documents()
         with catalog.transaction() as db:
-            db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('fingerprint', ?)",
-                       (matter.fingerprint.to_json(),))
-            db.execute("DELETE FROM chunks")
+            catalog.write_meta(db, "fingerprint", matter.fingerprint.to_json())
+            catalog.delete_all_chunks(db)
             for doc in docs:
                 catalog.add_chunks(db, chunk_pages(doc.id, catalog.page_texts(doc.id),
                                                    chunk_size, chunk_overlap))
-        matter.vectors.path.unlink(missing_ok=True)
-        from desk.index.vectors import VectorStore
-
-        matter.vectors = VectorStore(matter.vectors.path, matter.fingerprint.dimension)
+        matter.reset_vectors()
         yield from matter.embed_pending()
     finally:
         matter.release()

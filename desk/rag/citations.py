@@ -14,14 +14,14 @@ import re
 from collections.abc import Callable
 from difflib import SequenceMatcher
 
+from desk.core.text import content_words as _content
+from desk.core.text import token_spans, tokens
 from desk.core.types import Citation
-from desk.index.query import STOPWORDS
 from desk.rag.prompt import Passage
 
 MARK = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 QUOTE = re.compile(r"[\"“”]([^\"“”]{3,}?)[\"“”]")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“(])|\n+")
-WORD = re.compile(r"[a-z0-9]+")
 NOT_FOUND = re.compile(r"\bnot\s+found\b|\bdo(?:es)?\s+not\s+(?:contain|mention|address|"
                        r"specify|provide|include|state)|\bno\s+(?:explicit\s+)?(?:information|"
                        r"mention|provision)|\bnot\s+(?:explicitly\s+|clearly\s+)?(?:stated|"
@@ -32,7 +32,8 @@ REPAIR_SHARE = 0.9  # share of a long quote's words that must match, in order, t
 
 
 def words(text: str) -> list[str]:
-    return WORD.findall(text.lower())
+    """Folded letters and digits, as the keyword index sees them (desk.core.text)."""
+    return tokens(text)
 
 
 def contains(haystack: list[str], needle: list[str]) -> int:
@@ -65,10 +66,6 @@ def _best_sentence(passage: Passage, claim: list[str]) -> str:
     wanted = set(claim)
     sentences = split_sentences(" ".join(passage.text.split())) or [passage.text]
     return max(sentences, key=lambda s: len(wanted & set(words(s))))
-
-
-def _content(tokens: list[str]) -> list[str]:
-    return [t for t in tokens if t not in STOPWORDS and len(t) > 1]
 
 
 def _attribute(sentence: str, passages: list[Passage]) -> int | None:
@@ -163,8 +160,8 @@ def _repair_quotes(sentence: str, cited: list[Passage]) -> str:
 
 
 def _nearest_span(text: str, wanted: list[str]) -> str | None:
-    spans = [(m.start(), m.end()) for m in WORD.finditer(text.lower())]
-    source = [text.lower()[a:b] for a, b in spans]
+    spans = token_spans(text)
+    source = words(text)
     blocks = [b for b in SequenceMatcher(None, source, wanted, autojunk=False)
               .get_matching_blocks() if b.size]
     if not blocks or sum(b.size for b in blocks) < REPAIR_SHARE * len(wanted):

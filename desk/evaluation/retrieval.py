@@ -1,7 +1,8 @@
 """Retrieval metrics on a LegalBench-RAG-style set: document, page and character recall/precision.
 
-Character overlap is measured on the documents' letters and digits only (lower-cased), so gold
-text from another extractor still lines up with ours despite quotes, hyphens and spacing.
+Character overlap is measured on the documents' letters and digits only, folded as the keyword
+index folds them (desk.core.text), so gold text from another extractor still lines up with ours
+despite quotes, hyphens, accents and spacing.
 """
 
 from __future__ import annotations
@@ -18,15 +19,12 @@ from typing import Any
 import numpy as np
 
 from desk.core.errors import DeskError
+from desk.core.text import letters_digits, letters_digits_offsets
 from desk.core.types import Hit
 from desk.index.matter import Matter
 from desk.index.retriever import Retriever
 
 DEFAULT_KS = (1, 4, 8, 16, 64)
-
-
-def _alnum(text: str) -> str:
-    return "".join(c.lower()[0] for c in text if c.isalnum())
 
 
 class DocumentText:
@@ -37,20 +35,19 @@ class DocumentText:
         cum: list[np.ndarray] = []
         total = 0
         for text in pages:
-            flags = np.fromiter((c.isalnum() for c in text), dtype=np.int32, count=len(text))
-            counts = np.concatenate([[0], np.cumsum(flags)]) + total
+            counts = np.asarray(letters_digits_offsets(text), dtype=np.int64) + total
             cum.append(counts)
             self.page_starts.append(total)
             total = int(counts[-1])
         self._cum = cum
-        self.alnum = "".join(_alnum(t) for t in pages)
+        self.alnum = "".join(letters_digits(t) for t in pages)
 
     def offset(self, page: int, char: int) -> int:
         counts = self._cum[page - 1]
         return int(counts[min(max(char, 0), len(counts) - 1)])
 
     def locate(self, gold: str) -> tuple[int, int] | None:
-        needle = _alnum(gold)
+        needle = letters_digits(gold)
         if not needle:
             return None
         at = self.alnum.find(needle)

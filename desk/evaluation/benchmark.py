@@ -3,20 +3,69 @@
 from __future__ import annotations
 
 import os
-import resource
 import statistics
+import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import psutil
 
 from desk.config.settings import load_settings
+from desk.evaluation.retrieval import load_set
+
+SAMPLE_SECONDS = 0.05
 
 
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+class PeakMemory:
+    """This process's peak resident memory (MB) so far: the kernel's own high-water mark on
+    Linux (VmHWM) and Windows (peak working set); elsewhere (macOS) the highest resident size
+    sampled every SAMPLE_SECONDS while the `with` block runs."""
+
+    def __init__(self) -> None:
+        self._process = psutil.Process()
+        self._sampled = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> PeakMemory:
+        if self._native() is None:
+            self._thread = threading.Thread(target=self._sample, name="desk-peak-rss",
+                                            daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def mb(self) -> float:
+        native = self._native()
+        if native is not None:
+            return native / 2**20
+        self._sampled = max(self._sampled, self._process.memory_info().rss)
+        return self._sampled / 2**20
+
+    def _native(self) -> int | None:
+        """The peak in bytes where the system keeps it, else None."""
+        if sys.platform.startswith("linux"):
+            try:
+                with open("/proc/self/status", encoding="ascii") as fh:
+                    for line in fh:
+                        if line.startswith("VmHWM:"):
+                            return int(line.split()[1]) * 1024  # reported in kB
+            except (OSError, ValueError, IndexError):
+                return None
+        peak = getattr(self._process.memory_info(), "peak_wset", None)  # Windows only
+        return int(peak) if peak else None
+
+    def _sample(self) -> None:
+        while not self._stop.wait(SAMPLE_SECONDS):
+            self._sampled = max(self._sampled, self._process.memory_info().rss)
 
 
 def _percentiles(values: list[float]) -> dict[str, float]:
@@ -29,8 +78,6 @@ def _queries(set_path: Path | None) -> list[str]:
     if set_path is None:
         return ["termination for convenience notice period", "governing law",
                 "exclusivity", "limitation of liability", "Section 12.3", "assignment consent"]
-    from desk.index.evaluation import load_set
-
     data = load_set(set_path)
     return [t["query"] for t in data["tests"]]
 
@@ -43,13 +90,13 @@ def run(pdfs: Path, set_path: Path | None, scale_chunks: int = 0) -> dict[str, A
 
     settings = load_settings()
     report: dict[str, Any] = {"machine": {"cpus": os.cpu_count()}}
-    with tempfile.TemporaryDirectory(prefix="desk-bench-") as home:
+    with tempfile.TemporaryDirectory(prefix="desk-bench-") as home, PeakMemory() as peak:
         previous = os.environ.get("DESK_HOME")
         os.environ["DESK_HOME"] = home
         try:
             matter = open_matter("bench", settings)
             matter.embedder.embed(["warm up"])  # model load is not indexing throughput
-            rss_before = _peak_rss_mb()
+            rss_before = peak.mb()
             job = ImportJob(matter, [pdfs], settings.chunking.size, settings.chunking.overlap)
             for _ in job.run():
                 pass
@@ -64,15 +111,15 @@ def run(pdfs: Path, set_path: Path | None, scale_chunks: int = 0) -> dict[str, A
                 "write_s": round(s.write_seconds, 2),
                 "embed_s": round(s.embed_seconds, 2),
                 "embed_chunks_per_s": round(s.chunks / max(s.embed_seconds, 1e-9), 1),
-                "peak_rss_mb": round(_peak_rss_mb(), 1),
-                "rss_growth_mb": round(_peak_rss_mb() - rss_before, 1),
+                "peak_rss_mb": round(peak.mb(), 1),
+                "rss_growth_mb": round(peak.mb() - rss_before, 1),
                 "disk_mb": round(sum(f.stat().st_size for f in matter.path.iterdir())
                                  / 2**20, 1),
             }
             queries = _queries(set_path)
             report["search"] = _time_search(Retriever(matter, settings.retrieval), queries)
             if scale_chunks:
-                report["scale"] = _scale(matter, queries, scale_chunks)
+                report["scale"] = _scale(matter, queries, scale_chunks, peak)
             matter.close()
         finally:
             if previous is None:
@@ -91,7 +138,7 @@ def _time_search(retriever: Any, queries: list[str], k: int = 8) -> dict[str, An
     return {"queries": len(queries), "k": k, "latency_ms": _percentiles(times)}
 
 
-def _scale(source: Any, queries: list[str], target: int) -> dict[str, Any]:
+def _scale(source: Any, queries: list[str], target: int, peak: PeakMemory) -> dict[str, Any]:
     """Grow a copy of the matter to `target` passages by cloning its documents under new names
     (text and vectors, with a little noise so the clones are not exact duplicates)."""
     from desk.index.matter import open_matter
@@ -113,7 +160,7 @@ def _scale(source: Any, queries: list[str], target: int) -> dict[str, Any]:
                 name = f"copy{copies:04d} {doc.file_name}"
                 new_id = big.catalog.add_document(db, name, f"/synthetic/{name}",
                                                   f"{copies}-{doc.sha256}", [], name)
-                first = db.execute("SELECT coalesce(max(id), 0) FROM chunks").fetchone()[0] + 1
+                first = big.catalog.chunk_id_bound() + 1
                 big.catalog.add_chunks(db, [c.__class__(new_id, c.page_start, c.page_end,
                                                         c.char_start, c.char_end, c.text)
                                             for c in (chunks[i] for i in ids)])
@@ -127,7 +174,7 @@ def _scale(source: Any, queries: list[str], target: int) -> dict[str, Any]:
     big.vectors.save()
     big.catalog.mark_embedded(big.catalog.chunk_ids())
     build_s = time.perf_counter() - started
-    rss = _peak_rss_mb()
+    rss = peak.mb()
     result: dict[str, Any] = {"chunks": big.catalog.counts()["chunks"], "build_s": round(build_s, 1),
               "disk_mb": round(sum(f.stat().st_size for f in big.path.iterdir()) / 2**20, 1),
               "peak_rss_mb": round(rss, 1)}
