@@ -15,7 +15,7 @@ from desk.core.errors import DeskError
 from desk.core.progress import Progress, drive
 
 if TYPE_CHECKING:
-    from desk.llm.runtime import LlamaRuntime
+    from desk.llm.model import AnswerModel
 
 DEFAULT_MATTER = "default"
 
@@ -137,7 +137,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from desk.index.evaluation import evaluate_retrieval, load_set
+    from desk.evaluation.retrieval import evaluate_retrieval, load_set
     from desk.index.matter import open_matter
 
     ks = tuple(int(k) for k in args.k.split(","))
@@ -145,16 +145,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
     matter = open_matter(args.matter, create=False)
     try:
         if args.answers or args.ttft:
-            from desk.rag.assistant import Assistant
-            from desk.rag.evaluation import evaluate_answers, time_to_first_token
+            from desk.evaluation.answers import evaluate_answers, time_to_first_token
+            from desk.rag.service import answering_service
 
             settings = load_settings()
             if args.evidence_tokens:
                 settings.llm.evidence_tokens = args.evidence_tokens
-            assistant = Assistant(matter, load_model(args.model), settings)
-            report = (evaluate_answers(assistant, data, args.answers, args.negatives,
+            service = answering_service(matter, load_model(args.model), settings)
+            report = (evaluate_answers(service, data, args.answers, args.negatives,
                                        verbose=args.verbose) if args.answers
-                      else time_to_first_token(assistant, data, args.ttft))
+                      else time_to_first_token(service, data, args.ttft))
             if args.json:
                 _emit(report)
             else:
@@ -174,7 +174,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from desk.index import bench
+    from desk.evaluation import benchmark as bench
 
     report = bench.run(Path(args.pdfs), Path(args.set) if args.set else None,
                        scale_chunks=args.scale_chunks)
@@ -207,7 +207,7 @@ def cmd_matters(args: argparse.Namespace) -> int:
     return 0
 
 
-def load_model(name: str | None, quiet: bool = False) -> LlamaRuntime:
+def load_model(name: str | None, quiet: bool = False) -> AnswerModel:
     """The answering model, materialised into the store on first use (progress on stderr)."""
     from desk.llm.runtime import prepare_runtime
 
@@ -217,32 +217,35 @@ def load_model(name: str | None, quiet: bool = False) -> LlamaRuntime:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from desk.index.matter import open_matter
-    from desk.rag.assistant import Assistant
+    from desk.rag.service import AnswerJob, answering_service
 
     settings = load_settings()
     matter = open_matter(args.matter, settings, create=False)
     try:
-        runtime = load_model(args.model, args.json)
-        assistant = Assistant(matter, runtime, settings)
+        service = answering_service(matter, load_model(args.model, args.json), settings)
         conversation = args.conversation
         if conversation is None and args.new_conversation:
             conversation = matter.catalog.new_conversation(args.question[0][:80])
-        question = " ".join(args.question)
-        job = assistant.prepare(question, conversation, args.document)
-        for piece in assistant.stream(job):
-            if not args.json:
-                sys.stdout.write(piece)
-                sys.stdout.flush()
-        answer = job.answer
-        assert answer is not None
-        if conversation is not None:
-            assistant.remember(conversation, question, answer)
+        flow = service.answer(" ".join(args.question), conversation, args.document)
+        while True:
+            try:
+                piece = next(flow)
+            except StopIteration as done:
+                answer = done.value
+                break
+            if isinstance(piece, AnswerJob) or args.json:
+                continue
+            sys.stdout.write(piece)
+            sys.stdout.flush()
         if args.json:
             data = answer.to_json()
             if conversation is not None:
                 data["conversation"] = conversation
             _emit(data)
             return 0
+        if answer.draft is not None:
+            print(f"\n\n{answer.text} None of the statements above could be verified in the "
+                  "sources (an unverified draft).")
         print("\n")
         for c in answer.citations:
             mark = "verified" if c.verified else f"UNVERIFIED: {c.reason}"
@@ -417,6 +420,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from desk.config.paths import secure_data_dir
+
+    secure_data_dir()  # client files private: umask 077, an older 0755/0644 data folder tightened
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.self_test:
@@ -427,6 +433,12 @@ def main(argv: list[str] | None = None) -> int:
         from desk.ui.app import main as run_app
 
         return run_app()
+    # a bad settings.json is repaired on load (backup beside it); say so once, then carry on
+    if problem := load_settings().load_problem:
+        import logging
+
+        if logging.getLogger("desk").hasHandlers():  # else logging's last resort printed it
+            print(f"desk: {problem}", file=sys.stderr)
     try:
         return int(args.func(args))
     except DeskError as exc:

@@ -1,56 +1,144 @@
-"""One settings model with a schema_version and migrations; window geometry lives elsewhere (Qt)."""
+"""One settings model with a schema_version and migrations; window geometry lives elsewhere (Qt).
+
+The models are pydantic v2: every field has its bounds, assignments are validated, and unknown
+keys (settings written by a newer Desk) are ignored. A settings file that is not JSON or fails
+validation never stops the app: it is copied to `settings.json.invalid-YYYYmmdd-HHMMSS`, the
+fields that failed fall back to their defaults (the valid rest is kept), the repaired settings
+are written back (so the backup and the warning happen once), and `Settings.load_problem` says
+what happened. The optimization panel reads its ranges and choices from these fields
+(`bounds`, `choices`), so the window and the validation never disagree.
+"""
 
 from __future__ import annotations
 
 import json
-import os
-from dataclasses import MISSING, asdict, dataclass, field, fields
-from typing import Any
+import logging
+import time
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+import annotated_types
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from desk.config.paths import settings_file
+from desk.core.files import atomic_write_bytes, atomic_write_text
 
 SCHEMA_VERSION = 1
 
-
-@dataclass
-class ChunkingSettings:
-    size: int = 500
-    overlap: int = 100
+log = logging.getLogger("desk")
 
 
-@dataclass
-class RetrievalSettings:
-    candidates: int = 100  # per ranker, before fusion
-    rrf_k: int = 20  # measured on the dev set: 20 beats the textbook 60 by ~0.02 page recall@8
-    lexical_weight: float = 0.7  # BM25 is noisier than MiniLM on paraphrased questions
+class _Model(BaseModel):
+    # extra="ignore": keys from a newer version are not fatal
+    model_config = ConfigDict(validate_assignment=True, extra="ignore")
 
 
-@dataclass
-class LlmSettings:
-    model: str = "qwen2.5-coder-1.5b-instruct-q4_k_m"
-    n_ctx: int = 4096
-    n_threads: int = 0  # 0 = all cores
-    n_batch: int = 512
-    n_gpu_layers: int = 0
-    kv_cache_type: str = "f16"  # f16 | q8_0 | q4_0: smaller KV cache, slightly lower quality
-    max_answer_tokens: int = 384
-    evidence_tokens: int = 900  # ~6 s of prompt processing on 2 laptop cores
+def _whole(value: Any) -> int | None:
+    """`value` as an int if it is one (or a string of one); None leaves it to field validation."""
+    if isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
-@dataclass
-class Settings:
-    schema_version: int = SCHEMA_VERSION
+class ChunkingSettings(_Model):
+    size: int = Field(default=500, ge=100, le=4000)  # tokens per chunk
+    overlap: int = Field(default=100, ge=0, le=3999)  # must also be smaller than size
+
+    # "before", not "after": on assignment pydantic stores the new value before an "after"
+    # validator runs and keeps it when that validator fails; a "before" one sees the merged
+    # values first, so a rejected assignment leaves the settings as they were
+    @model_validator(mode="before")
+    @classmethod
+    def _overlap_below_size(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            size = _whole(data.get("size", cls.model_fields["size"].default))
+            overlap = _whole(data.get("overlap", cls.model_fields["overlap"].default))
+            if size is not None and overlap is not None and overlap >= size:
+                raise ValueError(f"overlap ({overlap}) must be smaller than size ({size})")
+        return data
+
+
+class RetrievalSettings(_Model):
+    candidates: int = Field(default=100, ge=1, le=2000)  # per ranker, before fusion
+    # measured on the dev set: 20 beats the textbook 60 by ~0.02 page recall@8
+    rrf_k: int = Field(default=20, ge=1, le=1000)
+    # BM25 is noisier than MiniLM on paraphrased questions
+    lexical_weight: float = Field(default=0.7, ge=0.0, le=5.0)
+
+
+KvCacheType = Literal["f16", "q8_0", "q4_0"]
+
+
+class LlmSettings(_Model):
+    model: str = Field(default="qwen2.5-coder-1.5b-instruct-q4_k_m", min_length=1)
+    n_ctx: int = Field(default=4096, ge=512, le=131072)
+    n_threads: int = Field(default=0, ge=0, le=256)  # 0 = all cores
+    n_batch: int = Field(default=512, ge=32, le=4096)
+    n_gpu_layers: int = Field(default=0, ge=-1, le=1000)  # -1 = every layer (llama.cpp convention)
+    # smaller KV cache, slightly lower quality
+    kv_cache_type: KvCacheType = "f16"
+    max_answer_tokens: int = Field(default=384, ge=16, le=4096)
+    evidence_tokens: int = Field(default=900, ge=100, le=16000)  # ~6 s of prompt processing on 2 laptop cores
+
+
+class Settings(_Model):
+    schema_version: int = Field(default=SCHEMA_VERSION, ge=0)
     # int8 is ~4x faster to index; "all-MiniLM-L6-v2" (fp32) is the precise setting
-    embedder: str = "all-MiniLM-L6-v2-int8"
-    chunking: ChunkingSettings = field(default_factory=ChunkingSettings)
-    retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
-    llm: LlmSettings = field(default_factory=LlmSettings)
+    embedder: str = Field(default="all-MiniLM-L6-v2-int8", min_length=1)
+    chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    llm: LlmSettings = Field(default_factory=LlmSettings)
     last_matter: str = ""
+
+    # What went wrong reading settings.json (file, field, problem, backup); "" when all was well.
+    # Not a field: never saved, not compared.
+    _load_problem: str = PrivateAttr(default="")
+
+    @property
+    def load_problem(self) -> str:
+        return self._load_problem
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when the values are; where they were loaded from (load_problem) does not count."""
+        if not isinstance(other, Settings):
+            return NotImplemented
+        return self.model_dump() == other.model_dump()
+
+
+def bounds(model: type[BaseModel], name: str) -> tuple[int, int]:
+    """The inclusive (lowest, highest) value of an integer field, from its Field(ge=, le=)."""
+    lo: Any = None
+    hi: Any = None
+    for constraint in model.model_fields[name].metadata:
+        if isinstance(constraint, annotated_types.Ge):
+            lo = constraint.ge
+        elif isinstance(constraint, annotated_types.Gt):
+            lo = constraint.gt + 1  # type: ignore[operator]
+        elif isinstance(constraint, annotated_types.Le):
+            hi = constraint.le
+        elif isinstance(constraint, annotated_types.Lt):
+            hi = constraint.lt - 1  # type: ignore[operator]
+    if not isinstance(lo, int) or not isinstance(hi, int):
+        raise ValueError(f"{model.__name__}.{name} has no integer lower and upper bound")
+    return lo, hi
+
+
+def choices(model: type[BaseModel], name: str) -> list[str]:
+    """The allowed values of a Literal field, in declaration order."""
+    values = get_args(model.model_fields[name].annotation)
+    if not values:
+        raise ValueError(f"{model.__name__}.{name} is not a Literal field")
+    return [str(v) for v in values]
 
 
 def _migrate(raw: dict[str, Any]) -> dict[str, Any]:
     """Bring an older settings dict up to SCHEMA_VERSION (one step per version)."""
-    version = int(raw.get("schema_version", 0))
+    version = raw.get("schema_version", 0)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ValueError(f"schema_version: should be a whole number (got {version!r})")
     if version < 1:
         raw.setdefault("chunking", {})
         version = 1
@@ -58,34 +146,96 @@ def _migrate(raw: dict[str, Any]) -> dict[str, Any]:
     return raw
 
 
-def _build(cls: type, raw: dict[str, Any]) -> Any:
-    known = {f.name: f for f in fields(cls)}
-    kwargs = {}
-    for key, value in raw.items():
-        if key not in known:
-            continue  # settings from a newer version are ignored, not fatal
-        factory = known[key].default_factory
-        default = factory() if factory is not MISSING else None
-        if default is not None and hasattr(default, "__dataclass_fields__") and isinstance(value, dict):
-            kwargs[key] = _build(type(default), value)
-        else:
-            kwargs[key] = value
-    return cls(**kwargs)
+def _backup(path: Path, data: bytes) -> str:
+    """Copy the rejected file beside itself; returns a sentence saying where (or why not)."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    backup = path.with_name(f"{path.name}.invalid-{stamp}")
+    n = 1
+    while backup.exists():
+        backup = path.with_name(f"{path.name}.invalid-{stamp}-{n}")
+        n += 1
+    try:
+        atomic_write_bytes(backup, data)
+    except OSError as exc:
+        return f"It could not be backed up ({exc})."
+    return f"The original is saved as {backup}."
+
+
+def _describe(error: Any) -> str:
+    where = ".".join(str(p) for p in error["loc"]) or "settings"
+    got = error.get("input")
+    shown = "" if isinstance(got, dict) else f" (got {got!r})"
+    return f"{where}: {error['msg']}{shown}"
+
+
+def _drop(raw: Any, loc: tuple[Any, ...]) -> bool:
+    """Remove the value at `loc` so its default is used; False if there is nothing to remove."""
+    node = raw
+    for key in loc[:-1]:
+        node = node.get(key) if isinstance(node, dict) else None
+    if not loc or not isinstance(node, dict) or loc[-1] not in node:
+        return False
+    del node[loc[-1]]
+    return True
+
+
+def _validate_keeping_the_rest(raw: dict[str, Any]) -> tuple[Settings, list[str]]:
+    """Validate; each field that fails falls back to its default and is reported."""
+    problems: list[str] = []
+    for _ in range(20):  # each round removes at least one value
+        try:
+            return Settings.model_validate(raw), problems
+        except ValidationError as exc:
+            errors = exc.errors()
+            problems.extend(_describe(e) for e in errors)
+            if not any([_drop(raw, tuple(e["loc"])) for e in errors]):
+                break
+    return Settings(), problems
 
 
 def load_settings() -> Settings:
+    """Never raises for a bad file: see the module docstring and `Settings.load_problem`."""
     path = settings_file()
-    if not path.exists():
-        return Settings()
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return Settings()  # an unreadable settings file must not stop the app
-    return _build(Settings, _migrate(raw))
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return Settings()
+    except OSError as exc:
+        settings = Settings()
+        settings._load_problem = (f"Settings file {path} could not be read ({exc}); "
+                                  "using the default settings.")
+        log.warning("%s", settings._load_problem)
+        return settings
+    try:
+        raw = json.loads(data.decode("utf-8"))
+        if not isinstance(raw, dict):
+            raise ValueError(f"expected a JSON object, found {type(raw).__name__}")
+    except ValueError as exc:  # includes JSONDecodeError and UnicodeDecodeError
+        settings = Settings()
+        problem = f"Settings file {path} is not valid JSON ({exc}); using the default settings."
+    else:
+        try:
+            raw = _migrate(raw)
+            problems: list[str] = []
+        except ValueError as exc:
+            raw.pop("schema_version", None)
+            raw = _migrate(raw)
+            problems = [str(exc)]
+        settings, more = _validate_keeping_the_rest(raw)
+        problems += more
+        if not problems:
+            return settings
+        problem = (f"Settings file {path} has invalid values: {'; '.join(problems)}. Those "
+                   "settings are back to their defaults; the rest of the file is kept.")
+    problem += " " + _backup(path, data)
+    try:  # write the repaired settings, so the warning and the backup happen once
+        save_settings(settings)
+    except OSError as exc:
+        log.warning("could not rewrite %s: %s", path, exc)
+    settings._load_problem = problem
+    log.warning("%s", problem)
+    return settings
 
 
 def save_settings(settings: Settings) -> None:
-    path = settings_file()
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(asdict(settings), indent=2), encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write_text(settings_file(), settings.model_dump_json(indent=2) + "\n")

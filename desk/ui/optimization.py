@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Generator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
@@ -29,7 +29,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desk.config.settings import Settings, save_settings
+from desk.config.settings import (
+    KvCacheType,
+    LlmSettings,
+    Settings,
+    bounds,
+    choices,
+    save_settings,
+)
 from desk.core.progress import CancelToken, Progress
 from desk.llm.bench import bench_models, kv_cache_bytes, load_results, sample_text
 from desk.llm.choice import DEFAULT_MAX_KL, available_memory, fit, recommend
@@ -41,6 +48,15 @@ from desk.ui.workers import Workers
 CREATABLE = ["F16", "Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "Q3_K_M", "Q2_K"]
 COLUMNS = ["Variant", "Size MB", "Bits/w", "Fits in RAM", "RSS MB", "KV MB", "Prompt tok/s",
            "Gen tok/s", "KL vs teacher", "Top-1", "Perplexity", "Note"]
+
+
+def _context_choices(current: int) -> list[int]:
+    """Powers of two within the n_ctx bounds, plus the current value if it is not one."""
+    lo, hi = bounds(LlmSettings, "n_ctx")
+    sizes = [2**k for k in range(32) if lo <= 2**k <= hi]
+    if lo <= current <= hi and current not in sizes:
+        sizes = sorted([*sizes, current])
+    return sizes
 
 
 class TradeChart(QWidget):
@@ -149,25 +165,36 @@ class OptimizationPanel(QDialog):
         knobs = QGroupBox("Runtime")
         form = QFormLayout(knobs)
         llm = settings.llm
-        self.threads = QSpinBox(minimum=0, maximum=256, value=llm.n_threads)
+        # ranges and choices come from the settings model, so the panel cannot offer a value
+        # that validation would reject
+        self.threads = QSpinBox()
+        self.threads.setRange(*bounds(LlmSettings, "n_threads"))
+        self.threads.setValue(llm.n_threads)
+        self.threads.setSpecialValueText("all cores")  # shown for the minimum, 0
         self.threads.setToolTip("CPU threads; 0 uses every core.")
         self.context = QComboBox()
-        self.context.addItems(["2048", "4096", "8192", "16384"])
+        self.context.addItems([str(n) for n in _context_choices(llm.n_ctx)])
         self.context.setCurrentText(str(llm.n_ctx))
         self.context.setToolTip("Tokens the model sees at once: evidence, history and answer. "
                                 "The KV cache grows with it.")
         self.kv_type = QComboBox()
-        self.kv_type.addItems(["f16", "q8_0", "q4_0"])
+        self.kv_type.addItems(choices(LlmSettings, "kv_cache_type"))
         self.kv_type.setCurrentText(llm.kv_cache_type)
         self.kv_type.setToolTip("Precision of the attention cache: q8_0 halves its memory with "
                                 "little loss; q4_0 quarters it.")
-        self.batch = QSpinBox(minimum=32, maximum=4096, singleStep=32, value=llm.n_batch)
+        self.batch = QSpinBox(singleStep=32)
+        self.batch.setRange(*bounds(LlmSettings, "n_batch"))
+        self.batch.setValue(llm.n_batch)
         self.batch.setToolTip("Prompt tokens processed per step; larger is faster on a GPU, "
                               "uses more memory.")
-        self.gpu_layers = QSpinBox(minimum=0, maximum=999, value=llm.n_gpu_layers)
+        self.gpu_layers = QSpinBox()
+        self.gpu_layers.setRange(*bounds(LlmSettings, "n_gpu_layers"))
+        self.gpu_layers.setValue(llm.n_gpu_layers)
+        if self.gpu_layers.minimum() == -1:
+            self.gpu_layers.setSpecialValueText("all")  # llama.cpp: -1 offloads every layer
         offload = gpu_offload_supported()
         self.gpu_layers.setEnabled(offload)
-        self.gpu_layers.setToolTip("Layers offloaded to the GPU." if offload else
+        self.gpu_layers.setToolTip("Layers offloaded to the GPU (-1: all)." if offload else
                                    "This llama.cpp build has no GPU support (see README).")
         form.addRow("Threads", self.threads)
         form.addRow("Context length", self.context)
@@ -273,7 +300,7 @@ class OptimizationPanel(QDialog):
         for button in (self.create_button, self.bench_button, self.apply_button):
             button.setEnabled(False)
         self.cancel_button.setEnabled(True)
-        worker = self.workers.write(job)
+        worker = self.workers.bench(job)  # its own pool: imports and answers go on meanwhile
         self.job_cancel = worker.cancel
         worker.signals.sig_item.connect(self._progress)
         worker.signals.sig_done.connect(lambda _: self.status.setText(done_message))
@@ -318,7 +345,7 @@ class OptimizationPanel(QDialog):
         llm.model = name
         llm.n_threads = self.threads.value()
         llm.n_ctx = int(self.context.currentText())
-        llm.kv_cache_type = self.kv_type.currentText()
+        llm.kv_cache_type = cast(KvCacheType, self.kv_type.currentText())  # validated on assignment
         llm.n_batch = self.batch.value()
         llm.n_gpu_layers = self.gpu_layers.value()
         save_settings(self.settings)

@@ -1,7 +1,9 @@
 """Run the engine's generators off the GUI thread and turn their yields into Qt signals.
 
 Writes (imports, removals) go through a one-thread pool, so there is one writer at a time;
-reads (answers, searches) use their own pool.
+reads (answers, searches) use their own pool; model benchmarks and quantizing (minutes of full
+CPU) get a one-thread pool of their own, so they never make an import or an answer wait for a
+thread.
 """
 
 from __future__ import annotations
@@ -62,6 +64,8 @@ class Workers:
         self.writer.setMaxThreadCount(1)
         self.reader = QThreadPool()
         self.reader.setMaxThreadCount(2)
+        self.bench_pool = QThreadPool()
+        self.bench_pool.setMaxThreadCount(1)
         self.running: list[Worker] = []
 
     def _start(self, pool: QThreadPool, worker: Worker) -> Worker:
@@ -80,12 +84,19 @@ class Workers:
     def read(self, job: Callable[[CancelToken], Iterator[Any]]) -> Worker:
         return self._start(self.reader, Worker(job))
 
+    def bench(self, job: Callable[[CancelToken], Iterator[Any]]) -> Worker:
+        """Model benchmarks and quantizing: one at a time, beside imports and answers."""
+        return self._start(self.bench_pool, Worker(job))
+
+    def pools(self) -> tuple[QThreadPool, ...]:
+        return (self.writer, self.reader, self.bench_pool)
+
     def shutdown(self, timeout_ms: int = 30000) -> bool:
         """Cancel everything and wait for the threads to end (closing the window)."""
         for worker in list(self.running):
             worker.signals.blockSignals(True)  # the window is going away: no more messages
             worker.cancel.cancel()
-        done = self.writer.waitForDone(timeout_ms) and self.reader.waitForDone(timeout_ms)
+        done = all([pool.waitForDone(timeout_ms) for pool in self.pools()])  # wait on every pool
         if done:
             self.running.clear()
         return bool(done)

@@ -1,7 +1,19 @@
 import json
+import logging
+
+import pytest
+from pydantic import ValidationError
 
 from desk.config.paths import matter_slug, settings_file
-from desk.config.settings import SCHEMA_VERSION, Settings, load_settings, save_settings
+from desk.config.settings import (
+    SCHEMA_VERSION,
+    LlmSettings,
+    Settings,
+    bounds,
+    choices,
+    load_settings,
+    save_settings,
+)
 
 
 def test_settings_round_trip_and_migration():
@@ -22,3 +34,96 @@ def test_corrupt_settings_fall_back_to_defaults():
 def test_matter_slug_is_safe_and_distinct():
     assert matter_slug("Smith v. Jones (2021)") != matter_slug("Smith v Jones 2021")
     assert "/" not in matter_slug("a/b") and matter_slug("plain") == "plain"
+
+
+# -- pydantic validation -------------------------------------------------------------------
+
+
+def _backups():
+    return sorted(settings_file().parent.glob("settings.json.invalid-*"))
+
+
+def test_full_round_trip_keeps_every_field():
+    s = Settings()
+    s.llm.model, s.llm.n_ctx, s.llm.kv_cache_type, s.llm.n_gpu_layers = "m", 8192, "q4_0", -1
+    s.retrieval.lexical_weight, s.last_matter = 1.25, "Smith v. Jones"
+    save_settings(s)
+    loaded = load_settings()
+    assert loaded == s and loaded.load_problem == ""
+    assert json.loads(settings_file().read_text())["llm"]["kv_cache_type"] == "q4_0"
+
+
+def test_migration_from_version_0_keeps_values():
+    settings_file().parent.mkdir(parents=True, exist_ok=True)
+    settings_file().write_text(json.dumps({"llm": {"n_ctx": 2048}, "last_matter": "acme"}))
+    loaded = load_settings()
+    assert loaded.schema_version == SCHEMA_VERSION and loaded.load_problem == ""
+    assert loaded.llm.n_ctx == 2048 and loaded.last_matter == "acme"
+    assert loaded.chunking == Settings().chunking
+
+
+def test_unknown_keys_from_a_newer_version_are_ignored():
+    settings_file().parent.mkdir(parents=True, exist_ok=True)
+    settings_file().write_text(json.dumps({"schema_version": 1, "future": {"x": 1},
+                                           "llm": {"n_ctx": 8192, "speculative": True}}))
+    loaded = load_settings()
+    assert loaded.llm.n_ctx == 8192 and loaded.load_problem == "" and not _backups()
+
+
+def test_invalid_json_is_backed_up_and_reported(caplog):
+    settings_file().parent.mkdir(parents=True, exist_ok=True)
+    settings_file().write_text("{not json")
+    with caplog.at_level(logging.WARNING, logger="desk"):
+        loaded = load_settings()
+    assert loaded == Settings()
+    [backup] = _backups()
+    assert backup.read_text() == "{not json"
+    assert str(settings_file()) in loaded.load_problem and "not valid JSON" in loaded.load_problem
+    assert str(backup) in loaded.load_problem
+    assert loaded.load_problem in caplog.text
+    # the repaired file is written back: the next load is clean and makes no second backup
+    again = load_settings()
+    assert again.load_problem == "" and len(_backups()) == 1
+
+
+def test_out_of_range_values_are_named_and_the_rest_kept():
+    settings_file().parent.mkdir(parents=True, exist_ok=True)
+    settings_file().write_text(json.dumps({
+        "schema_version": 1, "last_matter": "acme",
+        "llm": {"n_ctx": "big", "n_threads": -3, "kv_cache_type": "q2", "n_batch": 256},
+        "chunking": {"size": 300, "overlap": 400}}))
+    loaded = load_settings()
+    problem = loaded.load_problem
+    for name in ("llm.n_ctx", "llm.n_threads", "llm.kv_cache_type", "chunking"):
+        assert name in problem
+    assert "'big'" in problem and "-3" in problem and str(_backups()[0]) in problem
+    assert loaded.llm.n_ctx == 4096 and loaded.llm.n_threads == 0
+    assert loaded.llm.kv_cache_type == "f16" and loaded.chunking == Settings().chunking
+    assert loaded.llm.n_batch == 256 and loaded.last_matter == "acme"  # the valid rest
+
+
+def test_wrong_shapes_never_crash():
+    settings_file().parent.mkdir(parents=True, exist_ok=True)
+    for text in ("[1, 2]", '{"llm": 5}', '{"schema_version": "one"}', "\xff\xfe"):
+        settings_file().write_text(text, encoding="latin-1")
+        loaded = load_settings()
+        assert loaded.load_problem and loaded.llm == LlmSettings()
+
+
+def test_assignment_is_validated():
+    s = Settings()
+    with pytest.raises(ValidationError, match="n_ctx"):
+        s.llm.n_ctx = 10**9
+    with pytest.raises(ValidationError):
+        s.llm.kv_cache_type = "q2"  # type: ignore[assignment]
+    with pytest.raises(ValidationError, match="overlap"):
+        s.chunking.overlap = s.chunking.size
+    assert s == Settings()
+
+
+def test_bounds_and_choices_come_from_the_fields():
+    assert bounds(LlmSettings, "n_ctx") == (512, 131072)
+    assert bounds(LlmSettings, "n_gpu_layers") == (-1, 1000)
+    assert choices(LlmSettings, "kv_cache_type") == ["f16", "q8_0", "q4_0"]
+    with pytest.raises(ValueError):
+        bounds(LlmSettings, "model")
