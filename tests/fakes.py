@@ -90,3 +90,59 @@ def fake_loader(model: FakeModel) -> Callable[..., Generator[Progress, None, Fak
         return model
 
     return load
+
+
+class MemoryVectorStore:
+    """An exact, in-memory VectorIndex (desk.index.vectors): nothing on disk, for tests that
+    need a matter without hnswlib's approximation or files."""
+
+    def __init__(self, path: object, dimension: int) -> None:
+        import numpy as np
+
+        self._np = np
+        self.dimension = dimension
+        self._rows: dict[int, object] = {}
+        self.saves = 0
+
+    @property
+    def count(self) -> int:
+        return len(self._rows)
+
+    def ids(self) -> set[int]:
+        return set(self._rows)
+
+    def __contains__(self, label: int) -> bool:
+        return label in self._rows
+
+    def add(self, ids: list[int], vectors) -> None:
+        for label, vector in zip(ids, vectors):
+            self._rows[label] = vector / max(float(self._np.linalg.norm(vector)), 1e-12)
+
+    def remove(self, ids: list[int]) -> None:
+        for label in ids:
+            self._rows.pop(label, None)
+
+    def needs_compaction(self) -> bool:
+        return False
+
+    def compact(self) -> None:
+        pass
+
+    def vectors(self, ids: list[int]):
+        if not ids:
+            return self._np.zeros((0, self.dimension), dtype=self._np.float32)
+        return self._np.stack([self._rows[i] for i in ids]).astype(self._np.float32)
+
+    def search(self, vector, k: int) -> list[tuple[int, float]]:
+        if not self._rows:
+            return []
+        labels = list(self._rows)
+        sims = self.vectors(labels) @ (vector / max(float(self._np.linalg.norm(vector)), 1e-12))
+        order = self._np.argsort(-sims)[:k]
+        return [(labels[i], float(sims[i])) for i in order]
+
+    def save(self) -> None:
+        self.saves += 1
+
+    def reset(self) -> None:
+        self._rows.clear()

@@ -19,7 +19,7 @@ from desk.core.files import PRIVATE_FILE_MODE, atomic_write_text, private_dir
 from desk.core.progress import CancelToken, Progress
 from desk.index.catalog import Catalog
 from desk.index.embedder import Embedder, get_embedder
-from desk.index.vectors import VectorStore
+from desk.index.vectors import VectorIndexFactory, VectorStore
 
 EMBED_BATCH = 1024  # a large batch lets the embedder group texts of similar length
 SAVE_EVERY_SECONDS = 20.0
@@ -123,7 +123,8 @@ class Matter:
     """Opens (or creates) a matter; checks how its index was built; repairs the vector file."""
 
     def __init__(self, name: str, embedder: Embedder, fingerprint: IndexFingerprint,
-                 create: bool = True, check_fingerprint: bool = True) -> None:
+                 create: bool = True, check_fingerprint: bool = True,
+                 vector_index: VectorIndexFactory = VectorStore) -> None:
         self.name = name
         self.path = matter_path(name)
         if not (self.path / "matter.json").exists():
@@ -137,7 +138,7 @@ class Matter:
         self.catalog = Catalog(self.path / "catalog.sqlite")
         if check_fingerprint:
             self._check_fingerprint()
-        self.vectors = VectorStore(self.path / "vectors.hnsw", fingerprint.dimension)
+        self.vectors = vector_index(self.path / "vectors.hnsw", fingerprint.dimension)
         self._lock: filelock.BaseFileLock | None = None
         self.repaired = self._reconcile()
 
@@ -195,8 +196,7 @@ class Matter:
 
     def reset_vectors(self) -> None:
         """Drop the vector file and start an empty one (every chunk was replaced)."""
-        self.vectors.path.unlink(missing_ok=True)
-        self.vectors = VectorStore(self.vectors.path, self.fingerprint.dimension)
+        self.vectors.reset()
 
     def embed_pending(self, cancel: CancelToken | None = None) -> Iterator[Progress]:
         """Embed every chunk the vector file lacks, saving atomically as it goes."""
@@ -207,12 +207,13 @@ class Matter:
         return Embedding(self, cancel)
 
 
-
 def open_matter(name: str, settings: Settings | None = None, create: bool = True,
-                check_fingerprint: bool = True) -> Matter:
+                check_fingerprint: bool = True,
+                vector_index: VectorIndexFactory = VectorStore) -> Matter:
     """Open a matter with the embedder and chunking the settings name."""
     settings = settings or load_settings()
     embedder = get_embedder(settings.embedder)
     fingerprint = IndexFingerprint(embedder.name, embedder.dimension, settings.chunking.size,
                                    settings.chunking.overlap)
-    return Matter(name, embedder, fingerprint, create=create, check_fingerprint=check_fingerprint)
+    return Matter(name, embedder, fingerprint, create=create, check_fingerprint=check_fingerprint,
+                  vector_index=vector_index)

@@ -5,7 +5,9 @@ Labels are catalog chunk ids (never reused), so the file can be checked against 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 import hnswlib
 import numpy as np
@@ -13,7 +15,30 @@ import numpy as np
 from desk.core.files import private_file, replace_atomically
 
 
+class VectorIndex(Protocol):
+    """What a matter needs of its dense index; labels are catalog chunk ids. Passed into the
+    matter (a factory of path and dimension), so tests and other stores can stand in."""
+
+    @property
+    def count(self) -> int: ...
+    def ids(self) -> set[int]: ...
+    def __contains__(self, label: int) -> bool: ...
+    def add(self, ids: list[int], vectors: np.ndarray) -> None: ...
+    def remove(self, ids: list[int]) -> None: ...
+    def needs_compaction(self) -> bool: ...
+    def compact(self) -> None: ...
+    def vectors(self, ids: list[int]) -> np.ndarray: ...
+    def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]: ...
+    def save(self) -> None: ...
+    def reset(self) -> None: ...
+
+
+VectorIndexFactory = Callable[[Path, int], VectorIndex]
+
+
 class VectorStore:
+    """The hnswlib implementation of VectorIndex."""
+
     def __init__(self, path: Path, dimension: int, ef_construction: int = 200, m: int = 16) -> None:
         self.path = path
         self.dimension = dimension
@@ -97,6 +122,11 @@ class VectorStore:
         self.index.set_ef(max(128, k * 2))
         labels, distances = self.index.knn_query(vector.reshape(1, -1), k=k, num_threads=1)
         return [(int(label), 1.0 - float(d)) for label, d in zip(labels[0], distances[0])]
+
+    def reset(self) -> None:
+        """Drop every vector and the file (all chunks were replaced)."""
+        self.path.unlink(missing_ok=True)
+        self._new(1024)
 
     def save(self) -> None:
         """Write to a temporary file, fsync, then rename: a kill leaves the old or the new file."""
