@@ -1,19 +1,32 @@
-"""The real window, offscreen: drop PDFs, ask with SmolLM2, open a citation, cancel, restart."""
+"""The real window, offscreen: drop PDFs, ask, follow a citation to its page, stop, restart.
+
+The flow is driven with tests.fakes.FakeModel (a deterministic model the verifier can check);
+one test goes through the real loader and SmolLM2 to prove that path end to end."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtGui import QColor, QDropEvent
+from PySide6.QtWidgets import QApplication, QMessageBox, QToolTip
 
+from desk.config.paths import settings_file
 from desk.config.settings import load_settings
-from desk.ui.main_window import MainWindow, write_memo
-from tests.pdfs import CONTRACT_PAGES, make_pdf
+from desk.rag.service import NOT_FOUND_TEXT, UNVERIFIED_DRAFT
+from desk.ui.documents import DocumentsModel
+from desk.ui.main_window import MainWindow
+from desk.ui.memo import write_memo
+from tests.fakes import FakeModel, fake_loader, quote_first_source
+from tests.pdfs import CONTRACT_PAGES, make_pdf, make_scanned_pdf
 
 SMOL = "smollm2-135m-instruct-q4_1"
+NOTICE = "Termination for Convenience: how many days of prior written notice are required?"
+LAW = "Which law governs the agreement?"
+WEEKS = '"forty-five (45) weeks" [1]'
 
 
 def _settings(max_tokens: int = 64):
@@ -25,16 +38,38 @@ def _settings(max_tokens: int = 64):
     return settings
 
 
+class CountingLoader:
+    """fake_loader, counting how often the window asks for the model."""
+
+    def __init__(self, model: FakeModel) -> None:
+        self.model, self.loads = model, 0
+        self._load = fake_loader(model)
+
+    def __call__(self, name, settings, cancel=None):
+        self.loads += 1
+        return (yield from self._load(name, settings, cancel))
+
+
 @pytest.fixture
-def window(qtbot):
-    win = MainWindow(_settings())
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.close()
-    assert not win.workers.running
-    assert win.workers.writer.activeThreadCount() == 0
-    assert win.workers.reader.activeThreadCount() == 0
+def make_window(qtbot) -> Iterator[Callable[..., MainWindow]]:
+    """Windows made by a test are closed after it; none may leave a worker behind."""
+    made: list[MainWindow] = []
+
+    def make(model: FakeModel | None = None, real: bool = False, max_tokens: int = 64,
+             loader: CountingLoader | None = None) -> MainWindow:
+        if loader is None and not real:
+            loader = CountingLoader(model or FakeModel())
+        win = MainWindow(_settings(max_tokens), model_loader=loader)
+        qtbot.addWidget(win)
+        win.show()
+        made.append(win)
+        return win
+
+    yield make
+    for win in made:
+        win.close()
+        assert not win.workers.running
+        assert all(pool.activeThreadCount() == 0 for pool in win.workers.pools())
 
 
 def drop(window: MainWindow, paths: list[Path]) -> None:
@@ -51,6 +86,12 @@ def import_and_wait(qtbot, window: MainWindow, paths: list[Path]) -> None:
     qtbot.waitUntil(lambda: window.import_worker is None, timeout=120_000)
 
 
+def msa(tmp_path: Path, name: str = "MSA.pdf") -> Path:
+    folder = tmp_path / "docs"
+    make_pdf(folder / name, CONTRACT_PAGES)
+    return folder
+
+
 def ask_and_wait(qtbot, window: MainWindow, question: str) -> dict:
     window.question.setText(question)
     qtbot.keyClick(window.question, Qt.Key.Key_Return)
@@ -59,134 +100,312 @@ def ask_and_wait(qtbot, window: MainWindow, question: str) -> dict:
     return window.turns[-1][1]
 
 
-def _row_statuses(window: MainWindow) -> dict[str, str]:
-    table = window.documents
-    return {table.item(r, 0).text(): table.item(r, 2).text() for r in range(table.rowCount())}
+def stored_turns(window: MainWindow) -> list[tuple[str, dict]]:
+    assert window.matter is not None and window.conversation_id is not None
+    return [(q, json.loads(a)) for q, a in window.matter.catalog.turns(window.conversation_id)]
 
 
-def test_welcome_then_drop_imports_and_bad_files_show_their_error(qtbot, window, tmp_path):
+def prompt_sources(model: FakeModel) -> list[str]:
+    """The source headings of the last prompt: "[1] MSA.pdf, p. 2"..."""
+    content = model.prompts[-1][-1]["content"]
+    return [line.rstrip(":") for line in content.splitlines()
+            if line.startswith("[") and line.endswith(":")]
+
+
+def error_box(window: MainWindow) -> QMessageBox:
+    box = window.findChild(QMessageBox, "error_box")
+    assert box is not None
+    return box
+
+
+# -- documents ----------------------------------------------------------------------------
+def test_welcome_then_drop_imports_and_the_documents_model_shows_failed_files(
+        qtbot, make_window, tmp_path, monkeypatch):
+    window = make_window()
     assert window.pages.currentIndex() == 0  # first run: welcome
     folder = tmp_path / "inbox"
     make_pdf(folder / "MSA, Acme (final).PDF", CONTRACT_PAGES)
+    make_scanned_pdf(folder / "scan.pdf", with_text_page=True)
     (folder / "broken.pdf").write_bytes(b"%PDF-1.4 garbage")
     import_and_wait(qtbot, window, [folder])
     assert window.pages.currentIndex() == 1
-    statuses = _row_statuses(window)
-    assert statuses["MSA, Acme (final).PDF"] == "indexed"
-    assert statuses["broken.pdf"] == "failed"
-    box = window.findChild(QMessageBox, "error_box")
-    assert box is not None and "broken.pdf" in box.text()
+    assert window.sidebar.list.currentItem().text() == "Untitled matter"
+
+    model = window.documents.model()
+    assert isinstance(model, DocumentsModel)
+    rows = {model.index(r, 0).data(): r for r in range(model.rowCount())}
+    assert set(rows) == {"MSA, Acme (final).PDF", "scan.pdf", "broken.pdf"}
+
+    def cell(name: str, column: int, role=Qt.ItemDataRole.DisplayRole):
+        return model.index(rows[name], column).data(role)
+
+    assert [cell("MSA, Acme (final).PDF", c) for c in range(3)] == [
+        "MSA, Acme (final).PDF", "3", "indexed"]
+    assert cell("scan.pdf", 2) == "1 p. need OCR"
+    assert cell("scan.pdf", 0, Qt.ItemDataRole.ToolTipRole) == (
+        f"{folder / 'scan.pdf'}\nIndexed; 1 page(s) have no text (needs OCR)")
+    assert cell("broken.pdf", 2) == "failed" and cell("broken.pdf", 1) == ""
+    tooltip = cell("broken.pdf", 1, Qt.ItemDataRole.ToolTipRole)
+    assert tooltip.startswith(f"{folder / 'broken.pdf'}\nFailed: ")
+    for column in range(3):
+        assert cell("broken.pdf", column, Qt.ItemDataRole.ForegroundRole) == QColor(
+            Qt.GlobalColor.darkRed)
+        assert cell("scan.pdf", column, Qt.ItemDataRole.ForegroundRole) is None
+    box = error_box(window)
+    assert "broken.pdf" in box.text()
     box.close()
 
+    # Remove: a failed row has nothing to remove; an indexed one goes after a confirmation.
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *a, **k: QMessageBox.StandardButton.Yes)
+    window.documents.selectRow(rows["broken.pdf"])
+    assert window.documents_panel.selected_paths() == []
+    window.documents.selectRow(rows["scan.pdf"])
+    qtbot.mouseClick(window.documents_panel.remove_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.documents.model().rowCount() == 2 and not
+                    window.workers.running, timeout=30_000)
+    names = [window.documents.model().index(r, 0).data() for r in range(2)]
+    assert sorted(names) == ["MSA, Acme (final).PDF", "broken.pdf"]
 
-def test_ask_streams_an_answer_with_citations_that_open_the_page(qtbot, window, tmp_path):
-    folder = tmp_path / "docs"
-    make_pdf(folder / "MSA.pdf", CONTRACT_PAGES)
-    import_and_wait(qtbot, window, [folder])
-    streamed: list[object] = []
-    window.answer_view.textChanged.connect(lambda: streamed.append(1))
-    answer = ask_and_wait(qtbot, window, "Termination for Convenience: how many days of "
-                          "prior written notice are required?")
-    assert len(streamed) > 3  # the view was updated while tokens arrived
-    assert window.evidence.count() >= 1
-    assert "loaded" in window.model_label.text() and "Q4_1" in window.model_label.text()
-    assert answer["found"] in (True, False) and "pending" not in answer
-    html_text = window.answer_view.toHtml()
-    for citation in answer["citations"]:
-        assert f"cite:{len(window.turns) - 1}:{citation['n']}" in html_text
-    # Open a page from a citation when the small model gave one, else from the evidence list.
-    if answer["citations"]:
-        citation = answer["citations"][0]
-        window.answer_view.anchorClicked.emit(
-            QUrl(f"cite:{len(window.turns) - 1}:{citation['n']}"))
-        expected_page = citation["page"]
-    else:
-        item = window.evidence.item(0)
-        window.evidence.itemActivated.emit(item)
-        expected_page = item.data(Qt.ItemDataRole.UserRole)[1]
+
+# -- asking -------------------------------------------------------------------------------
+def test_answer_has_a_verified_citation_evidence_and_opens_the_page_highlighted(
+        qtbot, make_window, tmp_path):
+    model = FakeModel()
+    window = make_window(model)
+    assert window.model_label.text() == (f"Model: {SMOL} · Q4_1 · CPU, loads on first question")
+    import_and_wait(qtbot, window, [msa(tmp_path)])
+    updates: list[int] = []
+    window.answer_view.textChanged.connect(lambda: updates.append(1))
+    answer = ask_and_wait(qtbot, window, NOTICE)
+
+    assert answer["found"] is True and "pending" not in answer
+    assert answer["draft"] is None
+    assert answer["answer"] == quote_first_source(model.prompts[-1])
+    [citation] = answer["citations"]
+    assert citation["n"] == 1 and citation["verified"] is True and citation["reason"] == ""
+    assert citation["file"] == "MSA.pdf"
+    page_text = window.matter.catalog.page(window.matter.catalog.documents()[0].id,
+                                           citation["page"]).text
+    assert " ".join(citation["quote"].split()) in " ".join(page_text.split())
+    assert set(answer["timings"]) >= {"retrieval_ms", "prompt_tokens", "ttft_ms",
+                                      "gen_tokens_per_s"}
+    assert len(updates) > 3  # the view was updated while pieces arrived
+    assert stored_turns(window) == [(NOTICE, answer)]
+    assert window.model_label.text() == f"Model: {SMOL} · Q4_1 · CPU, loaded"
+    assert window.progress_label.text().startswith("Answered: first token ")
+
+    # The evidence list shows the passages the model was given, in its order (the prompt
+    # names the file once when every source comes from it).
+    items = [window.evidence.item(i) for i in range(window.evidence.count())]
+    headings = [item.text().split("\n")[0] for item in items]
+    assert all(h.startswith(f"[{n}] MSA.pdf, p") for n, h in enumerate(headings, 1))
+    assert [h.replace("MSA.pdf, ", "") for h in headings] == prompt_sources(model)
+    assert f"[1] MSA.pdf, p. {citation['page']}" in headings[0]
+
+    # The answer view links the citation as verified, with its source line.
+    plain = window.answer_view.toPlainText()
+    assert f"[1] MSA.pdf, p. {citation['page']} ✓ verified" in plain
+    assert "cite:0:1" in window.answer_view.toHtml()
+
+    window.answer_view.highlighted.emit(QUrl("cite:0:1"))  # hovering the link
+    assert QToolTip.text() == (f"MSA.pdf, page {citation['page']}\n"
+                               "Verified: the quote is on this page.")
+    window.answer_view.highlighted.emit(QUrl())  # leaving it
+    qtbot.waitUntil(lambda: not QToolTip.isVisible(), timeout=5_000)
+
+    window.answer_view.anchorClicked.emit(QUrl("cite:0:1"))
     viewer = window.viewer
     assert viewer is not None and viewer.isVisible()
-    assert viewer.page_number == expected_page
+    assert viewer.page_number == citation["page"]
+    assert viewer.highlights and viewer.status.text() == "Quote highlighted."
     assert viewer.image.pixmap() is not None and not viewer.image.pixmap().isNull()
 
-
-def test_citation_link_highlights_the_quote_on_its_page(qtbot, window, tmp_path):
-    make_pdf(tmp_path / "d" / "MSA.pdf", CONTRACT_PAGES)
-    import_and_wait(qtbot, window, [tmp_path / "d"])
-    window.turns = [("Q", {"answer": "Notice is \"ninety (90) days prior written notice\" [1].",
-                           "found": True, "citations": [
-                               {"n": 1, "file": "MSA.pdf", "page": 2, "verified": True,
-                                "quote": "ninety (90) days prior written notice"}]})]
-    window.render_turns()
-    window.answer_view.anchorClicked.emit(QUrl("cite:0:1"))
-    assert window.viewer.page_number == 2
-    assert len(window.viewer.highlights) == 6
-    window.viewer.show_page(1)
-    assert window.viewer.highlights == []
+    # A passage of the evidence list opens its page too (without a quote).
+    window.evidence.itemActivated.emit(items[-1])
+    assert viewer.page_number == items[-1].data(Qt.ItemDataRole.UserRole)[1]
+    assert viewer.highlights == []
 
 
-def test_unverifiable_draft_is_shown_under_not_found_and_marked(window):
-    from desk.rag.assistant import NOT_FOUND_TEXT, UNVERIFIED_DRAFT
+def test_unverifiable_reply_is_shown_under_not_found_with_the_draft_marked(
+        qtbot, make_window, tmp_path):
+    window = make_window(FakeModel(WEEKS))
+    import_and_wait(qtbot, window, [msa(tmp_path)])
+    answer = ask_and_wait(qtbot, window, NOTICE)
 
-    draft = 'Notice is "forty-five (45) weeks" [1].'
-    window.turns = [
-        ("Q1", {"answer": f"{NOT_FOUND_TEXT} {UNVERIFIED_DRAFT}\n\n{draft}", "found": False,
-                "citations": [{"n": 1, "file": "MSA.pdf", "page": 2, "verified": False,
-                               "quote": "forty-five (45) weeks"}],
-                "reasons": {"1": "the quoted words do not occur in source [1]"}}),
-        ("Q2", {"answer": NOT_FOUND_TEXT, "found": False, "citations": []})]
-    window.render_turns()
-    text = window.answer_view.toPlainText()
-    assert text.count("Not found in the documents of this matter.") == 2
-    assert "forty-five (45) weeks" in text and "unverified: the quoted words" in text
+    assert answer["found"] is False
+    assert answer["answer"] == NOT_FOUND_TEXT and answer["draft"] == WEEKS
+    [citation] = answer["citations"]
+    assert citation["verified"] is False and citation["reason"]
+    plain = window.answer_view.toPlainText()
+    assert plain.count("Not found in the documents of this matter.") == 1
+    assert UNVERIFIED_DRAFT in plain
+    assert plain.index("Not found") < plain.index(UNVERIFIED_DRAFT) < plain.index("forty-five")
+    assert f"(unverified: {citation['reason']})" in plain
+    assert NOT_FOUND_TEXT not in plain  # the verdict replaces the model's sentence
     assert "cite:0:1" in window.answer_view.toHtml()
 
 
-def test_stop_cancels_generation(qtbot, tmp_path):
-    win = MainWindow(_settings(max_tokens=400))
-    qtbot.addWidget(win)
-    make_pdf(tmp_path / "d" / "MSA.pdf", CONTRACT_PAGES)
-    import_and_wait(qtbot, win, [tmp_path / "d"])
-    win.question.setText("Summarise every clause of this agreement in detail.")
-    win.ask()
-    qtbot.waitUntil(lambda: len(win.streaming) > 0, timeout=120_000)
-    qtbot.mouseClick(win.stop_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: win.ask_worker is None, timeout=60_000)
-    assert win.ask_button.isEnabled() and not win.stop_button.isEnabled()
-    win.close()
+def test_stop_cancels_the_answer_and_keeps_what_was_written(qtbot, make_window, tmp_path):
+    full = " ".join(f"word{i}" for i in range(200))
+    model = FakeModel(full, piece_delay_s=0.05)
+    window = make_window(model, max_tokens=400)
+    import_and_wait(qtbot, window, [msa(tmp_path)])
+    window.question.setText(NOTICE)
+    window.ask()
+    assert window.stop_button.isEnabled() and not window.ask_button.isEnabled()
+    assert not window.conversation.conversations.isEnabled()
+    qtbot.waitUntil(lambda: window.streaming != "", timeout=60_000)
+    qtbot.mouseClick(window.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.ask_worker is None, timeout=30_000)
+
+    assert window.ask_button.isEnabled() and not window.stop_button.isEnabled()
+    assert not window.workers.running
+    [(question, stored)] = stored_turns(window)
+    assert question == NOTICE and window.turns[-1] == (question, stored)
+    written = stored["draft"] or stored["answer"]
+    assert 0 < len(written) < len(full) and full.startswith(written.strip())
 
 
-def test_history_survives_restart_and_exports_a_memo(qtbot, tmp_path):
-    win = MainWindow(_settings(max_tokens=24))
-    qtbot.addWidget(win)
-    make_pdf(tmp_path / "d" / "MSA.pdf", CONTRACT_PAGES)
-    import_and_wait(qtbot, win, [tmp_path / "d"])
-    ask_and_wait(qtbot, win, "Which law governs the agreement?")
-    win.close()
+def test_a_matter_cannot_be_switched_while_an_answer_is_written(qtbot, make_window, tmp_path):
+    window = make_window(FakeModel(" ".join(["slow"] * 100), piece_delay_s=0.05),
+                         max_tokens=400)
+    import_and_wait(qtbot, window, [msa(tmp_path)])
+    window.select_matter("Other", create=True)
+    window.select_matter("Untitled matter")
+    window.question.setText(NOTICE)
+    window.ask()
+    other = window.sidebar.list.findItems("Other", Qt.MatchFlag.MatchExactly)[0]
+    window.sidebar.list.setCurrentItem(other)
+    assert window.matter.name == "Untitled matter"
+    assert window.sidebar.list.currentItem().text() == "Untitled matter"
+    box = error_box(window)
+    assert box.text().startswith("An answer is still being written.")
+    box.close()
+    window.stop_answer()
+    qtbot.waitUntil(lambda: window.ask_worker is None, timeout=30_000)
 
-    again = MainWindow(_settings())
-    qtbot.addWidget(again)
+
+def test_model_loads_once_and_the_prefix_is_evaluated_once_across_a_matter_switch(
+        qtbot, make_window, tmp_path, monkeypatch):
+    import desk.ui.model_status as model_status
+
+    lookups: list[str] = []
+    real_store = model_status.ModelStore
+
+    class CountingStore(real_store):  # type: ignore[misc, valid-type]
+        def get(self, name):
+            lookups.append(name)
+            return super().get(name)
+
+    monkeypatch.setattr(model_status, "ModelStore", CountingStore)
+    model = FakeModel()
+    loader = CountingLoader(model)
+    window = make_window(loader=loader)
+    import_and_wait(qtbot, window, [msa(tmp_path)])
+    first = ask_and_wait(qtbot, window, NOTICE)
+    second = ask_and_wait(qtbot, window, LAW)
+    assert first["found"] and second["found"]
+    assert NOTICE in " ".join(m["content"] for m in model.prompts[1])  # a follow-up
+
+    window.select_matter("Second", create=True)
+    make_pdf(tmp_path / "other" / "Lease.pdf", CONTRACT_PAGES[::-1])
+    import_and_wait(qtbot, window, [tmp_path / "other"])
+    third = ask_and_wait(qtbot, window, LAW)
+    assert third["citations"][0]["file"] == "Lease.pdf"
+    assert [q for q, _ in window.turns] == [LAW]
+
+    assert len(model.prompts) == 3
+    assert loader.loads == 1
+    assert model.prefix_evaluations == 1
+    assert lookups == [SMOL]  # the precision is read once, not per status update
+
+
+def test_history_survives_a_restart_with_reasons_and_exports_a_memo(
+        qtbot, make_window, tmp_path):
+    def reply(messages):
+        return WEEKS if "weeks" in messages[-1]["content"] else quote_first_source(messages)
+
+    window = make_window(FakeModel(reply))
+    import_and_wait(qtbot, window, [msa(tmp_path)])
+    ask_and_wait(qtbot, window, NOTICE)
+    ask_and_wait(qtbot, window, "Is the notice period forty-five weeks?")
+    before = list(window.turns)
+    reason = before[1][1]["citations"][0]["reason"]
+    assert reason and before[0][1]["found"] and not before[1][1]["found"]
+    window.close()
+
+    again_model = FakeModel()
+    again = make_window(again_model)
     assert again.matter is not None and again.matter.name == "Untitled matter"
-    assert [q for q, _ in again.turns] == ["Which law governs the agreement?"]
-    assert "Which law governs" in again.answer_view.toPlainText()
+    assert again.turns == before
+    assert again_model.prompts == []  # shown from the catalog, not asked again
+    plain = again.answer_view.toPlainText()
+    assert f"Q: {NOTICE}" in plain and "✓ verified" in plain
+    assert f"(unverified: {reason})" in plain and UNVERIFIED_DRAFT in plain
+    assert again.conversation.conversations.currentText() == NOTICE[:80]
+
     from desk.rag.memo import memo_markdown
 
-    markdown = memo_markdown(again.matter.name, "Governing law",
+    markdown = memo_markdown(again.matter.name, "Notice",
                              again.matter.catalog.turns(again.conversation_id))
-    assert "## 1. Which law governs the agreement?" in markdown
+    assert f"## 1. {NOTICE}" in markdown
     write_memo(tmp_path / "memo.md", markdown)
     write_memo(tmp_path / "memo.pdf", markdown)
     assert (tmp_path / "memo.pdf").read_bytes()[:5] == b"%PDF-"
     assert (tmp_path / "memo.md").read_text().startswith("# Research memo")
-    again.close()
+
+    again.new_conversation()
+    assert again.turns == [] and again.evidence.count() == 0
+    assert again.conversation_id is None
 
 
-def test_closing_during_an_import_shuts_down_cleanly(qtbot, tmp_path):
-    win = MainWindow(_settings())
-    qtbot.addWidget(win)
+# -- closing and settings -----------------------------------------------------------------
+def test_closing_during_an_import_shuts_down_cleanly(qtbot, make_window, tmp_path):
+    window = make_window()
     for i in range(6):
         make_pdf(tmp_path / "many" / f"doc {i}.pdf", CONTRACT_PAGES * 3)
-    drop(win, [tmp_path / "many"])
-    win.close()
-    assert not win.workers.running
+    drop(window, [tmp_path / "many"])
+    assert window.import_worker is not None
+    window.close()
+    assert not window.workers.running
     QApplication.processEvents()
+
+
+def test_closing_during_an_answer_shuts_down_cleanly(qtbot, make_window, tmp_path):
+    model = FakeModel(" ".join(["slow"] * 200), piece_delay_s=0.05)
+    window = make_window(model, max_tokens=400)
+    import_and_wait(qtbot, window, [msa(tmp_path)])
+    window.question.setText(NOTICE)
+    window.ask()
+    assert model.started.wait(60)
+    window.close()
+    assert not window.workers.running
+    QApplication.processEvents()
+
+
+def test_an_invalid_settings_file_is_reported_once_at_start(qtbot, make_window, desk_home):
+    settings_file().parent.mkdir(parents=True, exist_ok=True)
+    settings_file().write_text("{not json", encoding="utf-8")
+    window = make_window()
+    box = error_box(window)
+    assert "not valid JSON" in box.text()
+    box.close()
+    box.deleteLater()
+    QApplication.processEvents()
+    again = make_window()  # the repaired file was written back: no second warning
+    assert again.findChild(QMessageBox, "error_box") is None
+
+
+# -- the real path ------------------------------------------------------------------------
+def test_real_small_model_answers_through_the_real_loader(qtbot, make_window, tmp_path):
+    window = make_window(real=True)
+    import_and_wait(qtbot, window, [msa(tmp_path)])
+    answer = ask_and_wait(qtbot, window, NOTICE)
+    assert "pending" not in answer and isinstance(answer["found"], bool)
+    assert answer["timings"]["prompt_tokens"] > 0
+    assert answer["timings"]["ttft_ms"] > 0
+    assert stored_turns(window) == [(NOTICE, answer)]
+    assert window.evidence.count() >= 1
+    assert "Q4_1" in window.model_label.text() and "loaded" in window.model_label.text()
+    assert type(window.models.model).__name__ == "LlamaRuntime"

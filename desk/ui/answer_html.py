@@ -1,0 +1,92 @@
+"""The conversation as HTML for the answer view: a pure function of the turns (no Qt), so what
+the lawyer sees of a citation (verified, unverified and why, a draft under "not found") is
+tested without a window. Links are `cite:TURN:N`; `citation_at` resolves one."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from desk.rag.citations import MARK
+from desk.rag.service import UNVERIFIED_DRAFT
+
+Turn = tuple[str, dict[str, Any]]  # (question, answer JSON as stored, or pending)
+
+STYLE = ("<style>a.ok{color:#1a7f37;text-decoration:none;font-weight:bold}"
+         "a.bad{color:#b42318;text-decoration:underline dotted}"
+         ".q{font-weight:bold;margin-top:12px}.nf{color:#6e6e6e;font-style:italic}"
+         ".src{color:#555;font-size:small}</style>")
+EMPTY = ("<p class='nf'>Ask a question about the documents of this matter. Every answer cites "
+         "document and page; click a citation to open the page.</p>")
+NOT_FOUND = "<p class='nf'>Not found in the documents of this matter.</p>"
+DEFAULT_REASON = "not found in the source"
+_LINK = re.compile(r"^cite:(\d+):(\d+)$")
+
+
+def render_conversation(turns: list[Turn]) -> str:
+    """Every turn: the question, then the answer with its citations as links."""
+    parts = [STYLE]
+    if not turns:
+        parts.append(EMPTY)
+    for index, (question, answer) in enumerate(turns):
+        parts.append(f"<p class='q'>Q: {html.escape(question)}</p>")
+        parts.append(render_answer(index, answer))
+    return "".join(parts)
+
+
+def render_answer(index: int, answer: dict[str, Any]) -> str:
+    if answer.get("pending"):
+        return f"<p>{html.escape(answer.get('answer', '')) or '…'}</p>"
+    if answer.get("found"):
+        return _cited(index, answer["answer"], answer.get("citations", []))
+    draft = answer.get("draft")
+    if not draft:
+        return NOT_FOUND
+    # The model's draft, none of it verifiable: shown below the verdict, marked.
+    return (f"{NOT_FOUND}<p class='nf'>{html.escape(UNVERIFIED_DRAFT)}</p>"
+            f"<blockquote style='color:#667085'>"
+            f"{_cited(index, draft, answer.get('citations', []))}</blockquote>")
+
+
+def _cited(index: int, text: str, citations: list[dict[str, Any]]) -> str:
+    by_n = {c["n"]: c for c in citations}
+
+    def link(match: re.Match[str]) -> str:
+        out = []
+        for number in (int(x) for x in match.group(1).replace(";", ",").split(",")):
+            c = by_n.get(number)
+            if c is None:
+                out.append(f"[{number}]")  # a mark with no citation behind it stays plain
+                continue
+            css = "ok" if c["verified"] else "bad"
+            out.append(f"<a class='{css}' href='cite:{index}:{number}'>[{number}]</a>")
+        return "".join(out)
+
+    body = MARK.sub(link, html.escape(text).replace("\n", "<br>"))
+    # dict: one line per source and state (two quotes from one page under one number are
+    # one source line)
+    lines = dict.fromkeys(
+        f"<br>[{c['n']}] {html.escape(c['file'])}, p. {c['page']}"
+        + (" <span style='color:#1a7f37'>✓ verified</span>" if c["verified"] else
+           " <span style='color:#b42318'>(unverified: "
+           f"{html.escape(c.get('reason') or DEFAULT_REASON)})</span>")
+        for c in citations)
+    return f"<p>{body}</p><p class='src'>{''.join(lines)}</p>"
+
+
+def citation_at(turns: list[Turn], link: str) -> dict[str, Any] | None:
+    """The citation a `cite:TURN:N` link points to, or None (another link, a stale turn)."""
+    match = _LINK.match(link)
+    if match is None:
+        return None
+    turn, number = int(match.group(1)), int(match.group(2))
+    if turn >= len(turns):
+        return None
+    return next((c for c in turns[turn][1].get("citations", []) if c["n"] == number), None)
+
+
+def citation_tooltip(citation: dict[str, Any]) -> str:
+    state = ("Verified: the quote is on this page." if citation["verified"] else
+             f"Not verified: {citation.get('reason') or 'the source does not support it'}.")
+    return f"{citation['file']}, page {citation['page']}\n{state}"

@@ -1,0 +1,112 @@
+"""Importing PDFs into a matter on the writer pool, with progress, a cancel button and a summary
+in the status bar. Reading runs ahead of embedding, so the bar follows the reading."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Generator
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar
+
+from desk.config.settings import Settings
+from desk.core.progress import CancelToken, Progress
+from desk.index.matter import open_matter
+from desk.ingest.importer import ImportJob, ImportSummary
+from desk.ui.workers import Worker, Workers
+
+
+def import_job(matter_name: str, settings: Settings, paths: list[Path]
+               ) -> Callable[[CancelToken], Generator[Progress, None, ImportSummary]]:
+    """The job reads only what it is given: a copy of the settings, never the window's."""
+    settings = copy.deepcopy(settings)
+    paths = list(paths)
+
+    def job(cancel: CancelToken) -> Generator[Progress, None, ImportSummary]:
+        matter = open_matter(matter_name, settings)  # the writer's own connection and vectors
+        try:
+            importer = ImportJob(matter, paths, settings.chunking.size,
+                                 settings.chunking.overlap, cancel)
+            yield from importer.run()
+            return importer.summary
+        finally:
+            matter.close()
+
+    return job
+
+
+def summary_text(summary: ImportSummary) -> str:
+    return (f"Imported {summary.added} new, {summary.replaced} changed, {summary.skipped} "
+            f"unchanged; {len(summary.failed)} failed ({summary.pages} pages, "
+            f"{summary.chunks} passages, {summary.seconds:.0f} s).")
+
+
+class ImportOperation(QObject):
+    sig_documents_changed = Signal()  # a file was read: the documents table can show it
+    sig_finished = Signal()  # done, failed or cancelled: the matter is reopened
+
+    def __init__(self, workers: Workers, status_bar: QStatusBar, status: QLabel,
+                 on_error: Callable[[str], None]) -> None:
+        super().__init__()
+        self.workers = workers
+        self.status = status
+        self.on_error = on_error
+        self.worker: Worker | None = None
+        self._reading: Progress | None = None  # the running import's reading progress
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(260)
+        self.progress.hide()
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.hide()
+        self.cancel_button.clicked.connect(self.cancel)
+        status_bar.addWidget(self.progress)
+        status_bar.addWidget(self.cancel_button)
+
+    def start(self, matter_name: str, settings: Settings, paths: list[Path]) -> Worker:
+        self.progress.setValue(0)
+        self.progress.show()
+        self.cancel_button.show()
+        worker = self.workers.write(import_job(matter_name, settings, paths))
+        self.worker = worker
+        self._reading = None
+        worker.signals.sig_item.connect(self._progress)
+        worker.signals.sig_done.connect(self._done)
+        worker.signals.sig_error.connect(self.on_error)
+        worker.signals.sig_finished.connect(self._finished)
+        return worker
+
+    def cancel(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel.cancel()
+
+    def _progress(self, progress: Progress) -> None:
+        if progress.stage == "extract":
+            self._reading = progress
+        reading = self._reading
+        if progress.stage == "embed" and reading and reading.done < reading.total:
+            # Embedding runs while later files are still read: the bar follows the reading.
+            self.status.setText(f"Reading: {reading.done}/{reading.total}; "
+                                f"{progress.done} passages in the semantic index")
+            return
+        self.progress.setMaximum(max(progress.total, 1))
+        self.progress.setValue(progress.done)
+        eta = progress.eta_seconds()
+        stage = {"extract": "Reading", "embed": "Semantic index"}.get(progress.stage,
+                                                                      progress.stage)
+        eta_text = f", about {int(eta) + 1} s left" if eta is not None else ""
+        self.status.setText(f"{stage}: {progress.done}/{progress.total}{eta_text}")
+        if progress.stage == "extract":
+            QTimer.singleShot(0, self, self.sig_documents_changed.emit)  # after this update
+
+    def _done(self, summary: ImportSummary) -> None:
+        self.status.setText(summary_text(summary))
+        if summary.failed:
+            details = "\n".join(f"• {f['file']}: {f['error']}" for f in summary.failed)
+            self.on_error(f"Some files could not be imported:\n{details}")
+
+    def _finished(self) -> None:
+        self.progress.hide()
+        self.cancel_button.hide()
+        self.worker = None
+        self.sig_finished.emit()

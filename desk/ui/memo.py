@@ -1,0 +1,38 @@
+"""Export a conversation as a research memo: Markdown as is, or laid out as a PDF."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtGui import QPageSize, QPdfWriter, QTextDocument
+from PySide6.QtWidgets import QFileDialog, QWidget
+
+from desk.index.matter import Matter
+from desk.rag.memo import memo_markdown
+
+
+def export_memo(parent: QWidget, matter: Matter, conversation_id: int, title: str,
+                kind: str) -> Path | None:
+    """Ask where to save the memo ("md" or "pdf") and write it; the path, or None."""
+    markdown = memo_markdown(matter.name, title, matter.catalog.turns(conversation_id))
+    suffix = "Markdown (*.md)" if kind == "md" else "PDF (*.pdf)"
+    path, _ = QFileDialog.getSaveFileName(parent, "Export research memo",
+                                          f"{title[:40]}.{kind}", suffix)
+    if not path:
+        return None
+    write_memo(Path(path), markdown)
+    return Path(path)
+
+
+def write_memo(path: Path, markdown: str) -> None:
+    """Markdown as is, or laid out as a PDF through Qt's rich text engine."""
+    if path.suffix.lower() == ".pdf":
+        document = QTextDocument()
+        document.setMarkdown(markdown)
+        writer = QPdfWriter(str(path))
+        writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
+        writer.setResolution(96)
+        document.setPageSize(writer.pageLayout().paintRectPixels(96).size().toSizeF())
+        document.print_(writer)
+    else:
+        path.write_text(markdown, encoding="utf-8")
