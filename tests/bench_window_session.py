@@ -75,12 +75,14 @@ def main() -> int:
     counts = window.matter.catalog.counts()
 
     ttft: list[float] = []
+    prompt_tokens: list[int] = []
     for question in questions:  # as `desk eval --ttft` asks them: no history
         window.new_conversation()
         window.question.setText(question)
         window.ask()
         _wait(app, lambda: window.ask_worker is None, 900)
         ttft.append(window.turns[-1][1]["timings"]["ttft_ms"])
+        prompt_tokens.append(window.turns[-1][1]["timings"]["prompt_tokens"])
     follow_ups = [t["query"] for t in spread(data["tests"][1:], args.questions)]
     for question in follow_ups:  # one conversation: history grows
         window.question.setText(question)
@@ -99,6 +101,7 @@ def main() -> int:
         "documents": counts["documents"], "pages": counts["pages"], "import_s": round(import_s, 1),
         "window_ttft_ms": [round(t) for t in ttft],
         "window_ttft_ms_median": round(statistics.median(ttft), 1),
+        "window_prompt_tokens": prompt_tokens,
         "answers": len(ttft) + len(follow_ups), "matter_switches": 2 * args.switches,
         "none_refcount_change": sys.getrefcount(None) - none_start,
         "rss_mb": round(psutil.Process().memory_info().rss / 2**20),
@@ -109,6 +112,7 @@ def main() -> int:
     if not args.skip_cli:
         cli = cli_ttft(args.matter, args.set, args.questions)
         report["cli_ttft_ms_median"] = cli["ttft_ms"]["median"]
+        report["cli_prompt_tokens_median"] = cli["prompt_tokens_median"]
         report["window_vs_cli"] = round(report["window_ttft_ms_median"]
                                         / cli["ttft_ms"]["median"], 3)
     print(json.dumps(report, indent=2))
