@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import time
 
 from desk.rag.citations import MARK
+from desk.rag.turns import UNVERIFIED_DRAFT, answer_record
 
 
 def memo_markdown(matter: str, title: str, turns: list[tuple[str, str]]) -> str:
@@ -13,17 +13,23 @@ def memo_markdown(matter: str, title: str, turns: list[tuple[str, str]]) -> str:
     lines = [f"# Research memo: {title}", "",
              f"Matter: {matter}  ", f"Prepared with Desk on {time.strftime('%Y-%m-%d')}", ""]
     for number, (question, answer_json) in enumerate(turns, 1):
-        answer = json.loads(answer_json)
-        lines += [f"## {number}. {question}", "", MARK.sub(r"[\1]", answer["answer"]), ""]
+        answer = answer_record(answer_json)
+        lines += [f"## {number}. {question}", ""]
+        if not answer["found"]:
+            lines += ["_Not found in the documents of this matter._", ""]
+            if answer["draft"] is not None:
+                draft = MARK.sub(r"[\1]", answer["draft"])
+                lines += [f"_{UNVERIFIED_DRAFT}_", "",
+                          *(f"> {line}" for line in draft.splitlines()), ""]
+        else:
+            lines += [MARK.sub(r"[\1]", answer["answer"]), ""]
         if answer["citations"]:
             lines.append("Sources:")
             lines.append("")
             for c in answer["citations"]:
-                state = "verified" if c["verified"] else "NOT verified"
+                state = "verified" if c["verified"] else f"NOT verified: {c['reason']}"
                 quote = " ".join(c["quote"].split())
                 lines.append(f"- [{c['n']}] {c['file']}, page {c['page']} ({state}): "
                              f"\"{quote}\"")
             lines.append("")
-        elif not answer["found"]:
-            lines += ["_Not found in the documents of this matter._", ""]
     return "\n".join(lines)

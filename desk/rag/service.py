@@ -22,10 +22,8 @@ from desk.index.retriever import Retriever
 from desk.llm.model import AnswerModel, Generation
 from desk.rag.citations import contains, says_not_found, verify_citations, words
 from desk.rag.prompt import Passage, build_messages, fixed_messages, select_passages
+from desk.rag.turns import NOT_FOUND_TEXT, load_turns
 
-NOT_FOUND_TEXT = "Not found in the documents."
-UNVERIFIED_DRAFT = ("The model drafted the answer below, but none of its statements could be "
-                    "verified in the sources:")
 MIN_RELEVANCE = 0.15  # cosine of question and best passage below which nothing is relevant
 RETRIEVE_K = 16
 PROMPT_OVERHEAD_TOKENS = 100  # chat markup and the question, besides the fixed start
@@ -82,8 +80,7 @@ class AnswerService:
         """Earlier turns that fit the context, latest first to be kept."""
         if conversation_id is None:
             return []
-        turns = [(q, json.loads(a)["answer"]) for q, a in
-                 self.matter.catalog.turns(conversation_id)]
+        turns = [(q, a["answer"]) for q, a in load_turns(self.matter.catalog, conversation_id)]
         budget = (self.model.n_ctx - self.settings.llm.evidence_tokens
                   - self.settings.llm.max_answer_tokens - self.fixed_tokens
                   - PROMPT_OVERHEAD_TOKENS)

@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from desk.rag.citations import MARK
-from desk.rag.service import UNVERIFIED_DRAFT
+from desk.rag.turns import UNVERIFIED_DRAFT
 
 Turn = tuple[str, dict[str, Any]]  # (question, answer JSON as stored, or pending)
 

@@ -5,7 +5,6 @@ produces (the loaded model, the evidence, text, the answer) comes back as yields
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Callable, Generator
 from typing import Any, Protocol
 
@@ -27,6 +26,7 @@ from desk.core.types import Answer
 from desk.index.matter import Matter
 from desk.llm.model import AnswerModel
 from desk.rag.service import AnswerJob, answering_service
+from desk.rag.turns import load_turns
 from desk.ui.answer_html import Turn, render_conversation
 from desk.ui.model_status import LoadedModel, ModelLoader, ModelStatus, load_job
 from desk.ui.workers import Worker, Workers
@@ -132,7 +132,7 @@ class ConversationPanel(QWidget):
         matter = self.host.matter
         if matter is None:
             return
-        self._show_turns(cid, [(q, json.loads(a)) for q, a in matter.catalog.turns(cid)])
+        self._show_turns(cid, load_turns(matter.catalog, cid))
         index = self.conversations.findData(cid)
         if index >= 0:
             self.conversations.setCurrentIndex(index)

@@ -7,6 +7,7 @@ from pathlib import Path
 from PySide6.QtGui import QPageSize, QPdfWriter, QTextDocument
 from PySide6.QtWidgets import QFileDialog, QWidget
 
+from desk.core.files import atomic_write_text, replace_atomically
 from desk.index.matter import Matter
 from desk.rag.memo import memo_markdown
 
@@ -25,14 +26,21 @@ def export_memo(parent: QWidget, matter: Matter, conversation_id: int, title: st
 
 
 def write_memo(path: Path, markdown: str) -> None:
-    """Markdown as is, or laid out as a PDF through Qt's rich text engine."""
-    if path.suffix.lower() == ".pdf":
+    """Markdown as is, or laid out as a PDF through Qt's rich text engine; written atomically
+    like every file Desk writes (an interrupted export never leaves half a memo)."""
+    if path.suffix.lower() != ".pdf":
+        atomic_write_text(path, markdown)
+        return
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
         document = QTextDocument()
         document.setMarkdown(markdown)
-        writer = QPdfWriter(str(path))
+        writer = QPdfWriter(str(tmp))
         writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
         writer.setResolution(96)
         document.setPageSize(writer.pageLayout().paintRectPixels(96).size().toSizeF())
         document.print_(writer)
-    else:
-        path.write_text(markdown, encoding="utf-8")
+        del writer  # the PDF is complete on disk once its writer is gone
+        replace_atomically(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

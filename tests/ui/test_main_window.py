@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QToolTip
 
 from desk.config.paths import settings_file
 from desk.config.settings import load_settings
-from desk.rag.service import NOT_FOUND_TEXT, UNVERIFIED_DRAFT
+from desk.rag.turns import NOT_FOUND_TEXT, UNVERIFIED_DRAFT
 from desk.ui.documents import DocumentsModel
 from desk.ui.main_window import MainWindow
 from desk.ui.memo import write_memo
@@ -350,6 +350,9 @@ def test_history_survives_a_restart_with_reasons_and_exports_a_memo(
     markdown = memo_markdown(again.matter.name, "Notice",
                              again.matter.catalog.turns(again.conversation_id))
     assert f"## 1. {NOTICE}" in markdown
+    draft = before[1][1]["draft"]
+    assert f"_{UNVERIFIED_DRAFT}_\n\n> {draft}" in markdown
+    assert f"(NOT verified: {reason})" in markdown
     write_memo(tmp_path / "memo.md", markdown)
     write_memo(tmp_path / "memo.pdf", markdown)
     assert (tmp_path / "memo.pdf").read_bytes()[:5] == b"%PDF-"

@@ -4,7 +4,7 @@ a draft under "not found" and a streaming answer look like."""
 import subprocess
 import sys
 
-from desk.rag.service import NOT_FOUND_TEXT, UNVERIFIED_DRAFT
+from desk.rag.turns import NOT_FOUND_TEXT, UNVERIFIED_DRAFT
 from desk.ui.answer_html import EMPTY, NOT_FOUND, citation_at, citation_tooltip, render_conversation
 
 VERIFIED = {"n": 1, "file": "MSA.pdf", "page": 2, "quote": "ninety (90) days", "verified": True,

@@ -14,12 +14,12 @@ from desk.index.matter import open_matter
 from desk.ingest.importer import ImportJob
 from desk.rag import service as service_module
 from desk.rag.service import (
-    NOT_FOUND_TEXT,
     AnswerJob,
     AnswerService,
     answering_service,
     speaks_of_whole_matter,
 )
+from desk.rag.turns import NOT_FOUND_TEXT
 from tests.fakes import FakeModel
 from tests.pdfs import CONTRACT_PAGES, make_pdf
 
