@@ -32,12 +32,17 @@ class FakeModel:
     device = "CPU"
 
     def __init__(self, reply: str | Callable[[list[dict[str, str]]], str] = quote_first_source,
-                 piece_delay_s: float = 0.0, n_ctx: int = 4096) -> None:
+                 piece_delay_s: float = 0.0, n_ctx: int = 4096,
+                 hold_after_first_s: float = 0.0) -> None:
         self.reply = reply
         self.piece_delay_s = piece_delay_s
+        # After the first piece, wait (up to this long) for a cancel: a stop test then never
+        # races the generation.
+        self.hold_after_first_s = hold_after_first_s
         self._n_ctx = n_ctx
         self.prompts: list[list[dict[str, str]]] = []
-        self.prefix_evaluations = 0
+        self.prefix_evaluations = 0  # like LlamaRuntime: only when the prefix changed
+        self.cache_prefix_calls = 0  # every call, to catch a caller that asks per question
         self._cached: list[dict[str, str]] | None = None
         self.started = threading.Event()  # set when a generation yields its first piece
 
@@ -49,6 +54,7 @@ class FakeModel:
         return max(1, len(text) // 4)
 
     def cache_prefix(self, fixed: list[dict[str, str]]) -> int:
+        self.cache_prefix_calls += 1
         if self._cached != fixed:
             self._cached = list(fixed)
             self.prefix_evaluations += 1
@@ -76,6 +82,10 @@ class FakeModel:
             stats.generated_tokens += 1
             stats.text += piece
             yield piece
+            if index == 0 and self.hold_after_first_s:
+                deadline = time.monotonic() + self.hold_after_first_s
+                while not (cancel and cancel.cancelled) and time.monotonic() < deadline:
+                    time.sleep(0.01)
             if self.piece_delay_s:
                 time.sleep(self.piece_delay_s)
         stats.gen_tokens_per_s = float(len(pieces))

@@ -11,6 +11,7 @@ from typing import TypeVar
 from desk.core.errors import Cancelled
 
 T = TypeVar("T")
+Y = TypeVar("Y")
 
 
 @dataclass
@@ -50,10 +51,11 @@ class CancelToken:
             raise Cancelled("Cancelled by the user.")
 
 
-def drive(job: Generator[Progress, None, T], on_progress: Callable[[Progress], None]) -> T:
-    """Run a progress-yielding job to its end, reporting each step; return its result."""
+def drive(job: Generator[Y, None, T], on_item: Callable[[Y], None]) -> T:
+    """Run a job that yields as it goes (progress, text) to its end, handing each item to
+    `on_item`; return the job's result."""
     while True:
         try:
-            on_progress(next(job))
+            on_item(next(job))
         except StopIteration as done:
             return done.value  # type: ignore[no-any-return]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from desk.rag.citations import MARK
-from desk.rag.turns import UNVERIFIED_DRAFT, answer_record
+from desk.rag.turns import NOT_FOUND_IN_MATTER, UNVERIFIED_DRAFT, answer_record
 
 
 def memo_markdown(matter: str, title: str, turns: list[tuple[str, str]]) -> str:
@@ -16,7 +16,7 @@ def memo_markdown(matter: str, title: str, turns: list[tuple[str, str]]) -> str:
         answer = answer_record(answer_json)
         lines += [f"## {number}. {question}", ""]
         if not answer["found"]:
-            lines += ["_Not found in the documents of this matter._", ""]
+            lines += [f"_{NOT_FOUND_IN_MATTER}_", ""]
             if answer["draft"] is not None:
                 draft = MARK.sub(r"[\1]", answer["draft"])
                 lines += [f"_{UNVERIFIED_DRAFT}_", "",

@@ -1,7 +1,7 @@
 """The answering service: the one place where a question becomes a verified answer
 (retrieve -> prompt -> stream -> verify citations -> remember). The CLI, the window and the
-evaluations all use it; one service per (matter, loaded model) keeps the prompt's fixed start
-evaluated once per model load, never per question."""
+evaluations all use it; one service per open matter and loaded model (and settings object)
+keeps the prompt's fixed start evaluated once per model load, never per question."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from desk.config.settings import Settings
-from desk.core.progress import CancelToken
+from desk.core.progress import CancelToken, drive
 from desk.core.types import Answer, Hit
 from desk.index.matter import Matter
 from desk.index.retriever import Retriever
@@ -28,21 +28,25 @@ MIN_RELEVANCE = 0.15  # cosine of question and best passage below which nothing 
 RETRIEVE_K = 16
 PROMPT_OVERHEAD_TOKENS = 100  # chat markup and the question, besides the fixed start
 
-# A follow-up that speaks of the documents as a set ("which of these agreements…", "do all
-# the contracts…", "how many of them…") is about the whole matter, not the last document.
-_DOCUMENTS = r"(?:agreements?|contracts?|documents?|files?|deals?|leases?|them|ones)"
+# A follow-up that speaks of the documents as a set ("which of these agreements…", "do all the
+# contracts…", "how many of them…") is about the whole matter, not the last document. Narrow on
+# purpose: contract wording such as "supersedes all prior agreements" or "any other agreement"
+# names no set of the matter's documents.
+_SET = r"(?:agreements|contracts|documents|files|deals|leases)"
 _WHOLE_MATTER = re.compile(
-    rf"\b(?:these|those|all|any|each|every|both|other)\s+(?:(?:of\s+)?(?:the|these|those)\s+)?"
-    rf"(?:\w+\s+)?{_DOCUMENTS}\b"
-    rf"|\b(?:which|what|how\s+many|list|compare|name)\s+(?:(?:of\s+)?(?:all\s+)?"
-    rf"(?:the|these|those)\s+)?(?:\w+\s+)?"
-    rf"(?:agreements|contracts|documents|files|deals|leases|of\s+them)\b"
+    rf"\b(?:these|those)\s+(?:\w+\s+)?{_SET}\b"  # these agreements, those two contracts
+    rf"|\b(?:all|any|each|every|both|none|some|which|how\s+many)\s+of\s+"
+    rf"(?:them\b|(?:the|these|those)\s+(?:\w+\s+)?{_SET}\b)"  # any of these (two) agreements
+    rf"|\b(?:which|how\s+many)\s+(?:\w+\s+)?{_SET}\b"  # which contracts, how many agreements
+    rf"|\b(?:all|both)\s+(?:the\s+)?{_SET}\b"  # all the contracts, both agreements
+    r"|\b(?:each|every)\s+(?:agreement|contract|document|lease)\b"
+    rf"|\b(?:list|compare)\s+(?:all\s+)?(?:the\s+)?(?:\w+\s+)?{_SET}\b"
     r"|\b(?:in|across|throughout)\s+(?:the|this)\s+(?:whole\s+|entire\s+)?matter\b",
     re.IGNORECASE)
 
 
 def speaks_of_whole_matter(question: str) -> bool:
-    """True for a question about the documents as a set rather than the one discussed."""
+    """True for a question about the matter's documents as a set rather than one of them."""
     return bool(_WHOLE_MATTER.search(question))
 
 
@@ -99,9 +103,12 @@ class AnswerService:
         started = time.perf_counter()
         self.fixed_tokens  # noqa: B018 (the prefix is cached before the first question's work)
         history = self.history(conversation_id)
-        query = self.search_query(question, history[-1][0] if history else None)
+        previous = history[-1][0] if history else None
+        # A follow-up about the documents as a set: the whole matter, no document focus.
+        whole_matter = previous is not None and speaks_of_whole_matter(question)
+        query = question if whole_matter else self.search_query(question, previous)
         hits = self.retriever.search(query, k=RETRIEVE_K, document=document,
-                                     whole_matter=speaks_of_whole_matter(question))
+                                     whole_matter=whole_matter)
         hits = hits if self._relevant(hits) else []
         passages = select_passages(hits, self.settings.llm.evidence_tokens,
                                    self.model.count_tokens)
@@ -111,10 +118,8 @@ class AnswerService:
                          retrieval_ms)
 
     def search_query(self, question: str, previous: str | None) -> str:
-        """What to search for: a follow-up is searched with the question before it, except
-        when it speaks of the matter's documents as a set, which the previous question's
-        document would otherwise capture."""
-        if previous is None or speaks_of_whole_matter(question):
+        """What to search for: a follow-up is searched with the question before it."""
+        if previous is None:
             return question
         return self.retriever.follow_up_query(question, previous)
 
@@ -195,12 +200,7 @@ class AnswerService:
     def ask(self, question: str, conversation_id: int | None = None,
             document: str | None = None, cancel: CancelToken | None = None) -> Answer:
         """Answer without streaming (and remember the turn when a conversation is given)."""
-        flow = self.answer(question, conversation_id, document, cancel)
-        while True:
-            try:
-                next(flow)
-            except StopIteration as done:
-                return done.value  # type: ignore[no-any-return]
+        return drive(self.answer(question, conversation_id, document, cancel), lambda _: None)
 
     def remember(self, conversation_id: int, question: str, answer: Answer) -> None:
         """Store the full typed answer (reasons, draft, unsupported sentences included)."""
@@ -221,3 +221,11 @@ def answering_service(matter: Matter, model: AnswerModel, settings: Settings) ->
                 or current.settings is not settings):
             current = _current = AnswerService(matter, model, settings)
         return current
+
+
+def release_services() -> None:
+    """Forget the kept service: its matter is closing or another model is loading, and
+    neither the old matter nor the old model should stay in memory through it."""
+    global _current
+    with _current_lock:
+        _current = None

@@ -9,7 +9,11 @@ from typing import Any
 
 from desk.index.catalog import Catalog
 
-NOT_FOUND_TEXT = "Not found in the documents."
+NOT_FOUND_TEXT = "Not found in the documents."  # the answer's text when nothing was found
+NOT_FOUND_IN_MATTER = "Not found in the documents of this matter."  # as the lawyer reads it
+# Why a citation is unverified when the record does not say (it always does since `reason`
+# is stored; older records get this).
+UNKNOWN_REASON = "not recorded (answered by an earlier version of Desk)"
 # How a draft none of whose statements could be verified is introduced under the verdict;
 # earlier versions stored it inside `answer`, after the verdict and this sentence.
 UNVERIFIED_DRAFT = ("The model drafted the answer below, but none of its statements could be "
@@ -26,8 +30,7 @@ def answer_record(stored: str) -> dict[str, Any]:
             record["answer"] = verdict.strip() or NOT_FOUND_TEXT
     record.setdefault("unsupported", [])
     for citation in record.get("citations", []):
-        citation.setdefault("reason", "" if citation.get("verified") else
-                            "not recorded (answered by an earlier version of Desk)")
+        citation.setdefault("reason", "" if citation.get("verified") else UNKNOWN_REASON)
     return record
 
 

@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from desk.rag.citations import MARK
-from desk.rag.turns import UNVERIFIED_DRAFT
+from desk.rag.turns import NOT_FOUND_IN_MATTER, UNKNOWN_REASON, UNVERIFIED_DRAFT
 
 Turn = tuple[str, dict[str, Any]]  # (question, answer JSON as stored, or pending)
 
@@ -19,8 +19,7 @@ STYLE = ("<style>a.ok{color:#1a7f37;text-decoration:none;font-weight:bold}"
          ".src{color:#555;font-size:small}</style>")
 EMPTY = ("<p class='nf'>Ask a question about the documents of this matter. Every answer cites "
          "document and page; click a citation to open the page.</p>")
-NOT_FOUND = "<p class='nf'>Not found in the documents of this matter.</p>"
-DEFAULT_REASON = "not found in the source"
+NOT_FOUND = f"<p class='nf'>{NOT_FOUND_IN_MATTER}</p>"
 _LINK = re.compile(r"^cite:(\d+):(\d+)$")
 
 
@@ -70,7 +69,7 @@ def _cited(index: int, text: str, citations: list[dict[str, Any]]) -> str:
         f"<br>[{c['n']}] {html.escape(c['file'])}, p. {c['page']}"
         + (" <span style='color:#1a7f37'>✓ verified</span>" if c["verified"] else
            " <span style='color:#b42318'>(unverified: "
-           f"{html.escape(c.get('reason') or DEFAULT_REASON)})</span>")
+           f"{html.escape(c.get('reason') or UNKNOWN_REASON)})</span>")
         for c in citations)
     return f"<p>{body}</p><p class='src'>{''.join(lines)}</p>"
 
@@ -88,5 +87,5 @@ def citation_at(turns: list[Turn], link: str) -> dict[str, Any] | None:
 
 def citation_tooltip(citation: dict[str, Any]) -> str:
     state = ("Verified: the quote is on this page." if citation["verified"] else
-             f"Not verified: {citation.get('reason') or 'the source does not support it'}.")
+             f"Not verified: {citation.get('reason') or UNKNOWN_REASON}.")
     return f"{citation['file']}, page {citation['page']}\n{state}"

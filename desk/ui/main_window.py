@@ -8,7 +8,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, QUrl
+from PySide6.QtCore import QSettings
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -31,6 +31,7 @@ from desk.config.settings import Settings, load_settings, save_settings
 from desk.core.errors import DeskError
 from desk.index.matter import Matter, list_matters, open_matter
 from desk.ingest.importer import opening_texts
+from desk.rag.service import release_services
 from desk.ui.answer_html import Turn
 from desk.ui.conversation import ConversationPanel
 from desk.ui.documents import DocumentsPanel, remove_job
@@ -162,10 +163,6 @@ class MainWindow(QMainWindow):
     def turns(self) -> list[Turn]:
         return self.conversation.turns
 
-    @turns.setter
-    def turns(self, turns: list[Turn]) -> None:
-        self.conversation.turns = turns
-
     @property
     def conversation_id(self) -> int | None:
         return self.conversation.conversation_id
@@ -212,17 +209,8 @@ class MainWindow(QMainWindow):
     def stop_answer(self) -> None:
         self.conversation.stop()
 
-    def render_turns(self) -> None:
-        self.conversation.render_turns()
-
     def new_conversation(self) -> None:
         self.conversation.new_conversation()
-
-    def show_conversation(self, cid: int) -> None:
-        self.conversation.show_conversation(cid)
-
-    def _link_clicked(self, url: QUrl) -> None:
-        self.navigator.link_clicked(url, self.conversation.turns)
 
     # -- window state -----------------------------------------------------------------------
     def _window_state(self) -> QSettings:
@@ -244,9 +232,12 @@ class MainWindow(QMainWindow):
         state.setValue("geometry", self.saveGeometry())
         state.setValue("splitter", self.splitter.saveState())
         state.sync()
-        self.workers.shutdown()
+        stopped = self.workers.shutdown()
         self.navigator.close()
-        if self.matter is not None:
+        if not stopped:  # a worker still uses the matter: leave it to the process's exit
+            log.warning("background work did not stop in time; the matter is left open")
+        elif self.matter is not None:
+            release_services()
             self.matter.close()
             self.matter = None
         super().closeEvent(event)
@@ -275,6 +266,7 @@ class MainWindow(QMainWindow):
 
     def close_matter(self) -> None:
         if self.matter is not None:
+            release_services()
             self.matter.close()
             self.matter = None
         self.documents_panel.show_catalog(None)

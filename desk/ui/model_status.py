@@ -16,6 +16,7 @@ from desk.core.errors import DeskError
 from desk.core.progress import CancelToken, Progress
 from desk.llm.model import AnswerModel
 from desk.llm.store import ModelStore
+from desk.rag.service import release_services
 from desk.ui.workers import Workers
 
 # (name, llm settings, cancel) -> generator of Progress returning the loaded model; by default
@@ -99,6 +100,7 @@ class ModelStatus(QObject):
     def reload(self, name: str) -> None:
         """Load the newly chosen model in the background; the app stays usable meanwhile."""
         self.model = self.model_name = None  # an answer asked meanwhile loads the new one
+        release_services()  # the old model is not kept alive by the last answering service
         self.loads += 1
         self.update()
         worker = self.workers.read(load_job(self.loader, name, self.settings.llm))

@@ -9,6 +9,7 @@ thread.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -96,7 +97,11 @@ class Workers:
         for worker in list(self.running):
             worker.signals.blockSignals(True)  # the window is going away: no more messages
             worker.cancel.cancel()
-        done = all([pool.waitForDone(timeout_ms) for pool in self.pools()])  # wait on every pool
+        deadline = time.monotonic() + timeout_ms / 1000
+        done = True
+        for pool in self.pools():  # one deadline for all, not timeout_ms per pool
+            left = max(0, int((deadline - time.monotonic()) * 1000))
+            done = bool(pool.waitForDone(left)) and done
         if done:
             self.running.clear()
         return bool(done)

@@ -71,8 +71,8 @@ def test_streamed_answer_has_timings_and_checked_citations(matter, runtime, sett
     assert answer.found is bool(verified)
 
 
-def test_prefix_is_evaluated_once_per_model_load(matter, runtime, settings, tmp_path):
-    before = runtime.prefix_evaluations
+def test_prefix_is_evaluated_once_per_model_load(matter, settings, tmp_path):
+    runtime = LlamaRuntime(ModelStore().path(SMOL), settings.llm)  # a load of its own
     service = answering_service(matter, runtime, settings)
     service.ask("Which law governs?")
     service.ask("How can it be terminated?")
@@ -83,12 +83,11 @@ def test_prefix_is_evaluated_once_per_model_load(matter, runtime, settings, tmp_
         answering_service(other, runtime, settings).ask("What notice is needed?")
     finally:
         other.close()
-    assert runtime.prefix_evaluations - before <= 1  # 0 when an earlier test loaded it
-    evaluations = runtime.prefix_evaluations
+    assert runtime.prefix_evaluations == 1
     # The state left by the last answer still starts with the fixed prompt: caching it again
     # costs nothing.
     assert runtime.cache_prefix(fixed_messages()) == service.fixed_tokens
-    assert runtime.prefix_evaluations == evaluations
+    assert runtime.prefix_evaluations == 1
 
 
 def test_cancel_stops_generation(matter, runtime, settings):

@@ -46,7 +46,8 @@ def main() -> None:
     answer = window.turns[-1][1]
     verified = [c for c in answer["citations"] if c["verified"]] or answer["citations"]
     if verified:
-        window._link_clicked(QUrl(f"cite:{len(window.turns) - 1}:{verified[0]['n']}"))
+        window.navigator.link_clicked(QUrl(f"cite:{len(window.turns) - 1}:{verified[0]['n']}"),
+                                      window.turns)
         assert window.viewer is not None
         window.viewer.resize(820, 900)
         for _ in range(20):

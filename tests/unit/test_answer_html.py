@@ -4,7 +4,7 @@ a draft under "not found" and a streaming answer look like."""
 import subprocess
 import sys
 
-from desk.rag.turns import NOT_FOUND_TEXT, UNVERIFIED_DRAFT
+from desk.rag.turns import NOT_FOUND_TEXT, UNKNOWN_REASON, UNVERIFIED_DRAFT
 from desk.ui.answer_html import EMPTY, NOT_FOUND, citation_at, citation_tooltip, render_conversation
 
 VERIFIED = {"n": 1, "file": "MSA.pdf", "page": 2, "quote": "ninety (90) days", "verified": True,
@@ -47,7 +47,7 @@ def test_two_quotes_of_one_page_under_one_number_make_one_source_line():
 def test_unverified_citation_without_a_reason_says_so():
     citation = {**UNVERIFIED, "reason": ""}
     html = render_conversation([("Q", answer("w [2]", [citation]))])
-    assert "(unverified: not found in the source)" in html
+    assert f"(unverified: {UNKNOWN_REASON})" in html
 
 
 def test_draft_is_shown_under_not_found_marked_with_its_links():

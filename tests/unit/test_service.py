@@ -134,7 +134,7 @@ def test_prefix_is_cached_once_per_service_not_per_question(msa, settings):
     for question in ("Which law governs?", "How can it be terminated?", "Who are the parties?"):
         answering_service(msa, model, settings).ask(question)
     assert answering_service(msa, model, settings) is service
-    assert model.prefix_evaluations == 1 and len(model.prompts) == 3
+    assert model.cache_prefix_calls == 1 and len(model.prompts) == 3
     assert answering_service(msa, FakeModel(), settings) is not service
 
 
@@ -153,6 +153,8 @@ def test_conversation_history_reaches_the_model(msa, settings):
     "Which of these agreements are governed by the laws of New York?",
     "Do all the contracts have a cap on liability?",
     "Is any of these agreements assignable?",
+    "Are all of them governed by New York law?",
+    "Which of the two contracts has the longer term?",
     "How many agreements renew automatically?",
     "List the documents that mention a non-compete.",
     "Does each agreement have a notice period?",
@@ -169,6 +171,12 @@ def test_questions_about_the_documents_as_a_set(question):
     "Which state's law governs this agreement?",
     "What notice is needed to terminate?",
     "Who are the parties to the agreement?",
+    "Does it supersede all prior agreements?",
+    "Does it conflict with any other agreement?",
+    "Must the Employee return all confidential documents?",
+    "Does termination end all of the obligations?",
+    "Consider the Non-Competition Agreement between Orion Foods and Daniel Marsh; does it "
+    "supersede all other agreements?",
 ])
 def test_follow_ups_about_the_document_at_hand(question):
     assert speaks_of_whole_matter(question) is False
@@ -186,12 +194,39 @@ def test_follow_up_about_these_agreements_searches_the_whole_matter(tmp_path, se
                 "what is the restricted period?"
         service.ask(first, conversation)
         follow_up = "Which of these agreements are governed by the laws of New York?"
-        assert service.search_query(follow_up, first) == follow_up
         job = service.prepare(follow_up, conversation)
         files = [p.file for p in job.passages]
         assert files[0] == "Hosting Agreement.pdf" and len(set(files)) > 1
+        assert service.retriever.last_focus.doc_id is None  # searched across the matter
         # A follow-up about the document at hand is still searched with the question before.
         assert service.search_query("And when does it end?", first) == (
             f"{first} And when does it end?")
+        job = service.prepare("And which state's law governs it?", conversation)
+        assert {p.file for p in job.passages} == {"Non-Competition Agreement.pdf"}
+    finally:
+        matter.close()
+
+
+LEASE = ["LEASE AGREEMENT between Harbor Properties LLC (Landlord) and Quill & Ink Ltd (Tenant).",
+         "4. Rent. Tenant shall pay rent of $4,000 per month. 9. Termination. Either party may "
+         "terminate this lease on six (6) months written notice."]
+
+
+def test_clause_naming_the_document_is_left_out_of_the_question_put_to_the_model(
+        tmp_path, settings):
+    matter = open_matter("two contracts")
+    _import(matter, [make_pdf(tmp_path / "MSA Acme.pdf", CONTRACT_PAGES),
+                     make_pdf(tmp_path / "Harbor Lease.pdf", LEASE)])
+    try:
+        service = AnswerService(matter, FakeModel(), settings)
+        job = service.prepare("Consider the Lease Agreement between Harbor Properties and Quill "
+                              "& Ink; How much notice is needed to terminate?")
+        asked = job.messages[-1]["content"]
+        assert asked.startswith("Sources, all from Harbor Lease.pdf:")
+        assert asked.endswith("Question: How much notice is needed to terminate?")
+        # A question that names no document is put to the model as asked.
+        job = service.prepare("How much notice is needed to terminate?")
+        assert job.messages[-1]["content"].endswith(
+            "Question: How much notice is needed to terminate?")
     finally:
         matter.close()
