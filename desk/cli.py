@@ -226,17 +226,14 @@ def cmd_ask(args: argparse.Namespace) -> int:
         conversation = args.conversation
         if conversation is None and args.new_conversation:
             conversation = matter.catalog.new_conversation(args.question[0][:80])
-        flow = service.answer(" ".join(args.question), conversation, args.document)
-        while True:
-            try:
-                piece = next(flow)
-            except StopIteration as done:
-                answer = done.value
-                break
-            if isinstance(piece, AnswerJob) or args.json:
-                continue
-            sys.stdout.write(piece)
-            sys.stdout.flush()
+
+        def show(piece: AnswerJob | str) -> None:
+            if isinstance(piece, str) and not args.json:
+                sys.stdout.write(piece)
+                sys.stdout.flush()
+
+        answer = drive(service.answer(" ".join(args.question), conversation, args.document),
+                       show)
         if args.json:
             data = answer.to_json()
             if conversation is not None:
@@ -439,10 +436,21 @@ def main(argv: list[str] | None = None) -> int:
 
         if logging.getLogger("desk").hasHandlers():  # else logging's last resort printed it
             print(f"desk: {problem}", file=sys.stderr)
+    from pydantic import ValidationError
+
     try:
         return int(args.func(args))
     except DeskError as exc:
         print(f"desk: {exc}", file=sys.stderr)
+        return 2
+    except ValidationError as exc:  # a value out of its bounds, e.g. --evidence-tokens 50
+        problems = []
+        for error in exc.errors():
+            where = ".".join([exc.title, *(str(p) for p in error["loc"])])
+            got = error.get("input")
+            shown = f" (got {got!r})" if error["loc"] and not isinstance(got, dict) else ""
+            problems.append(f"{where}: {error['msg'].removeprefix('Value error, ')}{shown}")
+        print(f"desk: invalid setting {'; '.join(problems)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("desk: interrupted", file=sys.stderr)

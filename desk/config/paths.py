@@ -1,5 +1,7 @@
 """Where Desk keeps matters, models, settings and logs. DESK_HOME overrides the platform default.
-Every folder here is private to the user (0700 on POSIX; see desk.core.files for Windows)."""
+Every folder Desk makes here is private to the user (0700 on POSIX; see desk.core.files for
+Windows). DESK_HOME may name a folder that also holds the user's own files: only the entries
+in DATA_DIR_OWNED are Desk's, and only those are ever tightened."""
 
 from __future__ import annotations
 
@@ -9,10 +11,25 @@ from pathlib import Path
 
 import platformdirs
 
-from desk.core.files import private_dir, private_umask, tighten_tree
+from desk.core.files import private_dir, private_umask, tighten_owned
 
 # The sample matter shipped with Desk (three CUAD contracts); also inside the packaged app.
 SAMPLES_DIR = Path(__file__).resolve().parents[2] / "resources" / "samples"
+
+# What Desk itself writes directly into the data folder (glob patterns of entry names): the
+# matters and the model store (models/embedders, the exported embedder, included), the
+# settings with their `.invalid-*` backups and atomic-write temporaries, the log, and the
+# window's QSettings file with its lock and save temporaries (desk.ui.main_window).
+DATA_DIR_OWNED = (
+    "matters",
+    "models",
+    "settings.json",
+    "settings.json.invalid-*",
+    ".settings.json*.tmp",
+    "desk.log",
+    "window.ini",
+    "window.ini.*",
+)
 
 
 def data_dir() -> Path:
@@ -31,10 +48,11 @@ def models_dir() -> Path:
 
 def secure_data_dir() -> None:
     """Called first at Desk's entry points: files this process creates from now on are private
-    (also those SQLite, hnswlib and llama.cpp make), and a data folder left readable by an
-    earlier version is tightened (chmod only, so large model files cost nothing)."""
+    (also those SQLite, hnswlib and llama.cpp make), and what an earlier version left readable
+    is tightened (chmod only, so large model files cost nothing): the data folder and the
+    entries in DATA_DIR_OWNED, nothing else that lives there."""
     private_umask()
-    tighten_tree(data_dir())
+    tighten_owned(data_dir(), DATA_DIR_OWNED)
 
 
 def settings_file() -> Path:

@@ -5,8 +5,10 @@ keys (settings written by a newer Desk) are ignored. A settings file that is not
 validation never stops the app: it is copied to `settings.json.invalid-YYYYmmdd-HHMMSS`, the
 fields that failed fall back to their defaults (the valid rest is kept), the repaired settings
 are written back (so the backup and the warning happen once), and `Settings.load_problem` says
-what happened. The optimization panel reads its ranges and choices from these fields
-(`bounds`, `choices`), so the window and the validation never disagree.
+what happened. A settings file that exists but cannot be read (permissions, I/O error) gives
+the defaults too, and is never overwritten by them: `save_settings` refuses those settings. The
+optimization panel reads its ranges and choices from these fields (`bounds`, `choices`), so the
+window and the validation never disagree.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import time
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-import annotated_types
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from desk.config.paths import settings_file
@@ -44,7 +45,7 @@ def _whole(value: Any) -> int | None:
 
 
 class ChunkingSettings(_Model):
-    size: int = Field(default=500, ge=100, le=4000)  # tokens per chunk
+    size: int = Field(default=500, ge=100, le=4000)  # characters per chunk
     overlap: int = Field(default=100, ge=0, le=3999)  # must also be smaller than size
 
     # "before", not "after": on assignment pydantic stores the new value before an "after"
@@ -72,9 +73,15 @@ class RetrievalSettings(_Model):
 KvCacheType = Literal["f16", "q8_0", "q4_0"]
 
 
+# Context the prompt needs besides the evidence and the answer: its fixed start (~390 tokens),
+# the question and the message overhead (100), with room to spare.
+PROMPT_RESERVE_TOKENS = 600
+
+
 class LlmSettings(_Model):
     model: str = Field(default="qwen2.5-coder-1.5b-instruct-q4_k_m", min_length=1)
-    n_ctx: int = Field(default=4096, ge=512, le=131072)
+    # at least 2048: the default evidence and answer budgets with the prompt's start must fit
+    n_ctx: int = Field(default=4096, ge=2048, le=131072)
     n_threads: int = Field(default=0, ge=0, le=256)  # 0 = all cores
     n_batch: int = Field(default=512, ge=32, le=4096)
     n_gpu_layers: int = Field(default=0, ge=-1, le=1000)  # -1 = every layer (llama.cpp convention)
@@ -82,6 +89,24 @@ class LlmSettings(_Model):
     kv_cache_type: KvCacheType = "f16"
     max_answer_tokens: int = Field(default=384, ge=16, le=4096)
     evidence_tokens: int = Field(default=900, ge=100, le=16000)  # ~6 s of prompt processing on 2 laptop cores
+
+    # "before" for the reason given at ChunkingSettings: a rejected assignment changes nothing
+    @model_validator(mode="before")
+    @classmethod
+    def _budgets_fit_the_context(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            values = {name: _whole(data.get(name, cls.model_fields[name].default))
+                      for name in ("n_ctx", "evidence_tokens", "max_answer_tokens")}
+            n_ctx, evidence, answer = (values["n_ctx"], values["evidence_tokens"],
+                                       values["max_answer_tokens"])
+            if (n_ctx is not None and evidence is not None and answer is not None
+                    and evidence + answer + PROMPT_RESERVE_TOKENS > n_ctx):
+                raise ValueError(
+                    f"evidence_tokens ({evidence}) + max_answer_tokens ({answer}) + "
+                    f"{PROMPT_RESERVE_TOKENS} for the rest of the prompt must fit in n_ctx "
+                    f"({n_ctx}): lower the budgets or raise n_ctx to at least "
+                    f"{evidence + answer + PROMPT_RESERVE_TOKENS}")
+        return data
 
 
 class Settings(_Model):
@@ -96,6 +121,9 @@ class Settings(_Model):
     # What went wrong reading settings.json (file, field, problem, backup); "" when all was well.
     # Not a field: never saved, not compared.
     _load_problem: str = PrivateAttr(default="")
+    # True when settings.json exists but could not be read: these are defaults, and saving them
+    # would replace the user's file (with no backup, as it could not be read), so it is refused.
+    _unreadable_file: bool = PrivateAttr(default=False)
 
     @property
     def load_problem(self) -> str:
@@ -109,19 +137,16 @@ class Settings(_Model):
 
 
 def bounds(model: type[BaseModel], name: str) -> tuple[int, int]:
-    """The inclusive (lowest, highest) value of an integer field, from its Field(ge=, le=)."""
-    lo: Any = None
-    hi: Any = None
-    for constraint in model.model_fields[name].metadata:
-        if isinstance(constraint, annotated_types.Ge):
-            lo = constraint.ge
-        elif isinstance(constraint, annotated_types.Gt):
-            lo = constraint.gt + 1  # type: ignore[operator]
-        elif isinstance(constraint, annotated_types.Le):
-            hi = constraint.le
-        elif isinstance(constraint, annotated_types.Lt):
-            hi = constraint.lt - 1  # type: ignore[operator]
-    if not isinstance(lo, int) or not isinstance(hi, int):
+    """The inclusive (lowest, highest) value of an integer field, from its Field(ge=, le=) (read
+    through pydantic's JSON schema of the field, where gt/lt are exclusive bounds)."""
+    schema = model.model_json_schema()["properties"].get(name, {})
+    lo: Any = schema.get("minimum")
+    hi: Any = schema.get("maximum")
+    if lo is None and isinstance(schema.get("exclusiveMinimum"), int):
+        lo = schema["exclusiveMinimum"] + 1
+    if hi is None and isinstance(schema.get("exclusiveMaximum"), int):
+        hi = schema["exclusiveMaximum"] - 1
+    if schema.get("type") != "integer" or not isinstance(lo, int) or not isinstance(hi, int):
         raise ValueError(f"{model.__name__}.{name} has no integer lower and upper bound")
     return lo, hi
 
@@ -203,7 +228,9 @@ def load_settings() -> Settings:
     except OSError as exc:
         settings = Settings()
         settings._load_problem = (f"Settings file {path} could not be read ({exc}); "
-                                  "using the default settings.")
+                                  "using the default settings, and changes are not saved "
+                                  "over that file.")
+        settings._unreadable_file = True
         log.warning("%s", settings._load_problem)
         return settings
     try:
@@ -238,4 +265,11 @@ def load_settings() -> Settings:
 
 
 def save_settings(settings: Settings) -> None:
+    """Write settings.json, except for settings loaded when it could not be read: those are the
+    defaults and would replace the user's file without a backup, so the file is kept and a
+    warning logged instead."""
+    if settings._unreadable_file:
+        log.warning("Not saving the settings: %s could not be read when Desk started, so it is "
+                    "kept as it is (fix its permissions and restart Desk).", settings_file())
+        return
     atomic_write_text(settings_file(), settings.model_dump_json(indent=2) + "\n")

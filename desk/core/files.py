@@ -1,17 +1,21 @@
 """Files Desk writes: atomically (a kill leaves the old file or the new, never half of one) and
 private to the user (client text must not be readable by other accounts).
 
-Private means 0700 folders and 0600 files on POSIX. On Windows nothing is changed: Desk's data
-folder is in the user's profile (%LOCALAPPDATA%), whose ACL grants only the user, SYSTEM and
-Administrators, and files created there inherit it; setting ACLs would need pywin32 for no gain.
+Private means no access for group and others on POSIX: folders 0700, and files keep only their
+owner's bits (0600 for the files Desk writes, which are created so; an owner execute bit is
+never dropped). On Windows nothing is changed: Desk's data folder is in the user's profile
+(%LOCALAPPDATA%), whose ACL grants only the user, SYSTEM and Administrators, and files created
+there inherit it; setting ACLs would need pywin32 for no gain.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import stat
 import sys
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 PRIVATE_DIR_MODE = 0o700
@@ -59,7 +63,8 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def make_private(path: Path) -> None:
-    """Owner-only access: 0700 folders and 0600 files on POSIX (nothing on Windows, see above).
+    """Owner-only access on POSIX (nothing on Windows, see above): folders 0700; files lose
+    their group and other bits and keep the owner's (a 0644 file becomes 0600, a 0755 one 0700).
     Symbolic links are left alone: their targets are not Desk's to change."""
     if sys.platform == "win32":
         return
@@ -73,8 +78,9 @@ def make_private(path: Path) -> None:
 def _chmod_private(path: Path | str, st: os.stat_result) -> None:
     if stat.S_ISLNK(st.st_mode):
         return
-    mode = PRIVATE_DIR_MODE if stat.S_ISDIR(st.st_mode) else PRIVATE_FILE_MODE
-    if stat.S_IMODE(st.st_mode) != mode:
+    current = stat.S_IMODE(st.st_mode)
+    mode = PRIVATE_DIR_MODE if stat.S_ISDIR(st.st_mode) else current & 0o700
+    if current != mode:
         os.chmod(path, mode)
 
 
@@ -106,9 +112,9 @@ def private_umask() -> None:
 
 
 def tighten_tree(root: Path) -> None:
-    """Make an existing data folder private, everything in it included (run at start). Only
-    metadata is touched (one lstat per entry, chmod where needed), so large model files cost
-    nothing; symbolic links and what they point to are left alone."""
+    """Make an existing folder of Desk's private, everything in it included. Only metadata is
+    touched (one lstat per entry, chmod where needed), so large model files cost nothing;
+    symbolic links and what they point to are left alone."""
     if sys.platform == "win32" or not root.is_dir():
         return
     make_private(root)
@@ -127,3 +133,31 @@ def tighten_tree(root: Path) -> None:
                 continue
             if stat.S_ISDIR(st.st_mode):
                 stack.append(entry.path)
+
+
+def tighten_owned(root: Path, owned: Iterable[str]) -> None:
+    """Make `root` private and, of what it holds, only the entries whose names match one of the
+    `owned` glob patterns (folders with everything in them). Anything else in `root` is the
+    user's and is left as it is."""
+    if sys.platform == "win32" or not root.is_dir():
+        return
+    patterns = list(owned)
+    make_private(root)
+    try:
+        entries = list(os.scandir(root))
+    except OSError:
+        return
+    for entry in entries:
+        if not any(fnmatch.fnmatchcase(entry.name, p) for p in patterns):
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            tighten_tree(Path(entry.path))
+        else:
+            try:
+                _chmod_private(entry.path, st)
+            except OSError:
+                continue

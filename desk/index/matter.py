@@ -135,12 +135,16 @@ class Matter:
             atomic_write_text(self.path / "matter.json", json.dumps({"name": name}))
         self.embedder = embedder
         self.fingerprint = fingerprint
-        self.catalog = Catalog(self.path / "catalog.sqlite")
-        if check_fingerprint:
-            self._check_fingerprint()
-        self.vectors = vector_index(self.path / "vectors.hnsw", fingerprint.dimension)
         self._lock: filelock.BaseFileLock | None = None
-        self.repaired = self._reconcile()
+        self.catalog = Catalog(self.path / "catalog.sqlite")
+        try:  # a matter that cannot be opened must not leave its catalog connection open
+            if check_fingerprint:
+                self._check_fingerprint()
+            self.vectors = vector_index(self.path / "vectors.hnsw", fingerprint.dimension)
+            self.repaired = self._reconcile()
+        except BaseException:
+            self.catalog.close()
+            raise
 
     def _check_fingerprint(self) -> None:
         stored = self.catalog.get_meta("fingerprint")

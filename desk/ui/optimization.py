@@ -6,8 +6,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Generator
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
+from pydantic import ValidationError
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import (
@@ -30,7 +31,6 @@ from PySide6.QtWidgets import (
 )
 
 from desk.config.settings import (
-    KvCacheType,
     LlmSettings,
     Settings,
     bounds,
@@ -341,13 +341,16 @@ class OptimizationPanel(QDialog):
 
     def apply(self) -> None:
         name = self.selected() or self.settings.llm.model
-        llm = self.settings.llm
-        llm.model = name
-        llm.n_threads = self.threads.value()
-        llm.n_ctx = int(self.context.currentText())
-        llm.kv_cache_type = cast(KvCacheType, self.kv_type.currentText())  # validated on assignment
-        llm.n_batch = self.batch.value()
-        llm.n_gpu_layers = self.gpu_layers.value()
+        chosen = {"model": name, "n_threads": self.threads.value(),
+                  "n_ctx": int(self.context.currentText()),
+                  "kv_cache_type": self.kv_type.currentText(), "n_batch": self.batch.value(),
+                  "n_gpu_layers": self.gpu_layers.value()}
+        try:  # validated as a whole, then swapped in at once: a running answer sees old or new
+            llm = LlmSettings.model_validate({**self.settings.llm.model_dump(), **chosen})
+        except ValidationError as exc:
+            self.status.setText(f"Not applied: {exc.errors()[0]['msg']}")
+            return
+        self.settings.llm = llm
         save_settings(self.settings)
         self.status.setText(f"Using {name}; the model reloads in the background.")
         self.refresh()

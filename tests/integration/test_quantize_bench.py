@@ -34,7 +34,7 @@ def test_ladder_sizes_shrink_and_quality_is_ordered():
 
     text = sample_text(CONTRACT_PAGES * 4)
     results = {r["name"]: r for r in run(bench_models(store, [e.name for e in ladder], text,
-                                                      LlmSettings(n_ctx=1024)))}
+                                                      LlmSettings(n_ctx=2048)))}
     teacher, q8, q2 = (results[e.name] for e in (ladder[0], ladder[1], ladder[3]))
     assert teacher["kl_vs_reference"] == 0.0 and teacher["top1_agreement"] == 1.0
     assert 0 < q8["kl_vs_reference"] < q2["kl_vs_reference"]

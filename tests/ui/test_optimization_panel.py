@@ -19,7 +19,7 @@ def test_panel_benchmarks_recommends_and_applies_a_variant(qtbot):
         drive(quantize(store, FAMILY, precision), lambda p: None)
     settings = load_settings()
     settings.llm.model = "smollm2-135m-instruct-q4_1"
-    settings.llm.n_ctx = 1024
+    settings.llm.n_ctx = 2048  # the lowest context Desk allows
     window = MainWindow(settings)
     qtbot.addWidget(window)
     window.show()

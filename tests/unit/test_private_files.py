@@ -1,5 +1,6 @@
-"""Client files are private: every folder Desk makes is 0700 and every file 0600 (POSIX), an
-older readable data folder is tightened at start, and a matter has one writer at a time."""
+"""Client files are private: every folder Desk makes is 0700 and every file 0600 (POSIX), what
+Desk owns in an older readable data folder is tightened at start (and nothing else there), and a
+matter has one writer at a time."""
 
 import json
 import os
@@ -95,6 +96,51 @@ def test_an_existing_readable_data_folder_is_tightened_at_start(desk_home: Path,
         os.umask(old_umask)
     assert modes(desk_home) == {}
     assert stat.S_IMODE(outside.stat().st_mode) == 0o644
+
+
+def test_start_tightens_only_what_desk_owns_and_keeps_execute_bits(desk_home: Path):
+    """DESK_HOME may be a folder of the user's own: their files keep their modes, and tightening
+    Desk's own files removes group and other access only (an owner execute bit stays)."""
+    old_umask = os.umask(0o022)
+    try:
+        (desk_home / "notes").mkdir(parents=True)
+        todo = desk_home / "notes" / "todo.txt"
+        todo.write_text("call the client\n")
+        (desk_home / "bin").mkdir()
+        tool = desk_home / "bin" / "tool"
+        tool.write_text("#!/bin/sh\n")
+        (desk_home / "readme.md").write_text("mine\n")
+        (desk_home / "models").mkdir()
+        script = desk_home / "models" / "convert.sh"  # a Desk-owned file with an execute bit
+        script.write_text("#!/bin/sh\n")
+        (desk_home / "settings.json").write_text("{}")
+        (desk_home / "settings.json.invalid-20240101-000000").write_text("{")
+        (desk_home / "window.ini").write_text("[General]\n")
+        for path, mode in [(desk_home, 0o755), (desk_home / "notes", 0o755), (todo, 0o644),
+                           (desk_home / "bin", 0o755), (tool, 0o755),
+                           (desk_home / "readme.md", 0o644), (desk_home / "models", 0o755),
+                           (script, 0o755), (desk_home / "settings.json", 0o644),
+                           (desk_home / "settings.json.invalid-20240101-000000", 0o644),
+                           (desk_home / "window.ini", 0o664)]:
+            os.chmod(path, mode)
+
+        assert cli_main(["matters", "--json"]) == 0
+    finally:
+        os.umask(old_umask)
+
+    def mode(path: Path) -> int:
+        return stat.S_IMODE(path.stat().st_mode)
+
+    assert mode(desk_home) == 0o700  # the data folder itself is Desk's
+    assert mode(desk_home / "notes") == 0o755 and mode(todo) == 0o644  # the user's: untouched
+    assert mode(desk_home / "bin") == 0o755 and mode(tool) == 0o755
+    assert mode(desk_home / "readme.md") == 0o644
+    assert mode(desk_home / "models") == 0o700
+    assert mode(script) == 0o700  # group/other bits gone, the owner's execute bit kept
+    assert mode(desk_home / "settings.json") == 0o600
+    assert mode(desk_home / "settings.json.invalid-20240101-000000") == 0o600
+    assert mode(desk_home / "window.ini") == 0o600
+    assert mode(desk_home / "matters") == 0o700  # made by `desk matters`
 
 
 def test_a_second_writer_gets_matter_busy(readable_umask):

@@ -1,5 +1,6 @@
 import json
 import logging
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -121,8 +122,63 @@ def test_assignment_is_validated():
     assert s == Settings()
 
 
+def test_the_budgets_must_fit_the_context():
+    llm = LlmSettings()
+    assert llm.evidence_tokens + llm.max_answer_tokens + 600 <= bounds(LlmSettings, "n_ctx")[0]
+    with pytest.raises(ValidationError, match="n_ctx"):
+        LlmSettings(n_ctx=1024)  # below the bound: the default budgets would not fit
+    s = Settings()
+    s.llm.n_ctx = 2048
+    with pytest.raises(ValidationError, match=r"evidence_tokens \(1500\).*n_ctx \(2048\)"):
+        s.llm.evidence_tokens = 1500
+    with pytest.raises(ValidationError, match="must fit in n_ctx"):
+        s.llm.max_answer_tokens = 1200
+    s.llm.evidence_tokens = 1000  # 1000 + 384 + 600 fits 2048
+    assert (s.llm.n_ctx, s.llm.evidence_tokens, s.llm.max_answer_tokens) == (2048, 1000, 384)
+    s.llm.n_ctx = 8192  # raising the context first lets both budgets grow
+    s.llm.evidence_tokens, s.llm.max_answer_tokens = 4000, 2000
+    with pytest.raises(ValidationError, match="must fit in n_ctx"):
+        s.llm.n_ctx = 4096  # a rejected assignment leaves the settings as they were
+    assert (s.llm.n_ctx, s.llm.evidence_tokens, s.llm.max_answer_tokens) == (8192, 4000, 2000)
+
+
+def test_a_file_whose_budgets_do_not_fit_falls_back_and_says_why():
+    settings_file().parent.mkdir(parents=True, exist_ok=True)
+    settings_file().write_text(json.dumps({"last_matter": "acme",
+                                           "llm": {"n_ctx": 2048, "evidence_tokens": 3000}}))
+    loaded = load_settings()
+    assert "must fit in n_ctx (2048)" in loaded.load_problem and _backups()
+    assert loaded.llm == LlmSettings() and loaded.last_matter == "acme"
+
+
+def test_an_unreadable_settings_file_is_never_overwritten(monkeypatch, caplog):
+    settings_file().parent.mkdir(parents=True, exist_ok=True)
+    mine = json.dumps({"last_matter": "acme", "llm": {"n_ctx": 8192}})
+    settings_file().write_text(mine)
+    real_read_bytes = Path.read_bytes
+
+    def read_bytes(path: Path) -> bytes:
+        if path == settings_file():
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    with caplog.at_level(logging.WARNING, logger="desk"):
+        loaded = load_settings()
+        assert loaded == Settings() and "could not be read" in loaded.load_problem
+        loaded.last_matter = "other"
+        save_settings(loaded)  # refused: the defaults would replace the user's file
+    assert settings_file().read_text() == mine and not _backups()
+    assert "Not saving the settings" in caplog.text
+    monkeypatch.setattr(Path, "read_bytes", real_read_bytes)
+    assert load_settings().last_matter == "acme"  # readable again: the user's values are back
+    fresh = Settings()
+    save_settings(fresh)  # settings not loaded from the unreadable file are saved as usual
+    assert load_settings() == fresh
+
+
 def test_bounds_and_choices_come_from_the_fields():
-    assert bounds(LlmSettings, "n_ctx") == (512, 131072)
+    assert bounds(LlmSettings, "n_ctx") == (2048, 131072)
     assert bounds(LlmSettings, "n_gpu_layers") == (-1, 1000)
     assert choices(LlmSettings, "kv_cache_type") == ["f16", "q8_0", "q4_0"]
     with pytest.raises(ValueError):
