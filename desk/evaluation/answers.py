@@ -7,6 +7,7 @@ import statistics
 import sys
 from typing import Any
 
+from desk.evaluation.stats import median_p95
 from desk.llm.model import Generation
 from desk.rag.service import AnswerService
 
@@ -97,9 +98,8 @@ def time_to_first_token(service: AnswerService, data: dict[str, Any], count: int
 def _median_p95(values: list[float]) -> dict[str, float | None]:
     if not values:
         return {"median": None, "p95": None}
-    ordered = sorted(values)
-    return {"median": round(statistics.median(ordered), 1),
-            "p95": round(ordered[int(0.95 * (len(ordered) - 1))], 1)}
+    median, p95 = median_p95(values, 1)
+    return {"median": median, "p95": p95}
 
 
 def spread(items: list[dict], count: int) -> list[dict]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import statistics
 import sys
 import tempfile
 import threading
@@ -16,6 +15,7 @@ import psutil
 
 from desk.config.settings import load_settings
 from desk.evaluation.retrieval import load_set
+from desk.evaluation.stats import median_p95
 
 SAMPLE_SECONDS = 0.05
 
@@ -66,12 +66,6 @@ class PeakMemory:
     def _sample(self) -> None:
         while not self._stop.wait(SAMPLE_SECONDS):
             self._sampled = max(self._sampled, self._process.memory_info().rss)
-
-
-def _percentiles(values: list[float]) -> dict[str, float]:
-    values = sorted(values)
-    return {"p50": round(statistics.median(values), 2),
-            "p95": round(values[int(0.95 * (len(values) - 1))], 2)}
 
 
 def _queries(set_path: Path | None) -> list[str]:
@@ -135,7 +129,8 @@ def _time_search(retriever: Any, queries: list[str], k: int = 8) -> dict[str, An
         started = time.perf_counter()
         retriever.search(query, k=k)
         times.append((time.perf_counter() - started) * 1000)
-    return {"queries": len(queries), "k": k, "latency_ms": _percentiles(times)}
+    p50, p95 = median_p95(times, 2)
+    return {"queries": len(queries), "k": k, "latency_ms": {"p50": p50, "p95": p95}}
 
 
 def _scale(source: Any, queries: list[str], target: int, peak: PeakMemory) -> dict[str, Any]:

@@ -1,14 +1,14 @@
 """Retrieval metrics on a LegalBench-RAG-style set: document, page and character recall/precision.
 
-Character overlap is measured on the documents' letters and digits only, folded as the keyword
-index folds them (desk.core.text), so gold text from another extractor still lines up with ours
-despite quotes, hyphens, accents and spacing.
+Character overlap is measured on the documents' letters and digits only, folded as the citation
+verifier folds them (desk.core.text `tokens`: accents, case and compatibility forms), so gold
+text from another extractor still lines up with ours despite quotes, hyphens, accents and
+spacing.
 """
 
 from __future__ import annotations
 
 import json
-import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +21,7 @@ import numpy as np
 from desk.core.errors import DeskError
 from desk.core.text import letters_digits, letters_digits_offsets
 from desk.core.types import Hit
+from desk.evaluation.stats import median_p95
 from desk.index.matter import Matter
 from desk.index.retriever import Retriever
 
@@ -160,9 +161,7 @@ def evaluate_retrieval(matter: Matter, tests: list[dict], ks: tuple[int, ...] = 
                 "char_recall": round(v["char_recall"] / max(char_counted, 1), 4),
                 "char_precision": round(v["char_precision"] / max(char_counted, 1), 4)}
             for k, v in sums.items()}
-    latencies.sort()
-    return EvalResult(ks, rows, n, located, round(statistics.median(latencies), 2),
-                      round(latencies[int(0.95 * (len(latencies) - 1))], 2))
+    return EvalResult(ks, rows, n, located, *median_p95(latencies, 2))
 
 
 def _doc_found(hits: list[Hit], gold: tuple[int, list[int], Any]) -> bool:

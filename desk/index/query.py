@@ -1,11 +1,15 @@
-"""Turn a question into FTS5 queries: plain terms, and exact phrases for legal identifiers."""
+"""Turn a question into FTS5 queries: plain terms, and exact phrases for legal identifiers.
+
+Terms and phrases are made of `index_tokens`, the keyword index's own terms, so "Straße" looks
+for `straße` and "２０２４" for `２０２４`, as the index holds them.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from desk.core.text import content_words, tokens
+from desk.core.text import content_words, index_tokens
 
 # Identifiers that embeddings blur: case numbers, section and clause references, statutes,
 # defined terms in quotes, amounts and dates written with digits.
@@ -39,14 +43,14 @@ class ParsedQuery:
 def parse_query(text: str) -> ParsedQuery:
     phrases: list[str] = []
     for match in QUOTED.finditer(text):
-        phrases.append(" ".join(tokens(match.group(1))))
+        phrases.append(" ".join(index_tokens(match.group(1))))
     for pattern in IDENTIFIER_PATTERNS:
         for match in pattern.finditer(text):
-            phrases.append(" ".join(tokens(match.group(0))))
+            phrases.append(" ".join(index_tokens(match.group(0))))
     phrases = [p for p in dict.fromkeys(phrases) if p]
-    terms = content_words(dict.fromkeys(tokens(text)))
+    terms = content_words(dict.fromkeys(index_tokens(text)))
     if not terms:
-        terms = list(dict.fromkeys(tokens(text)))
+        terms = list(dict.fromkeys(index_tokens(text)))
     return ParsedQuery(terms, phrases)
 
 

@@ -32,7 +32,7 @@ REPAIR_SHARE = 0.9  # share of a long quote's words that must match, in order, t
 
 
 def words(text: str) -> list[str]:
-    """Folded letters and digits, as the keyword index sees them (desk.core.text)."""
+    """Letters and digits, folded to compare texts from different extractors (desk.core.text)."""
     return tokens(text)
 
 

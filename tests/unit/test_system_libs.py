@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -193,16 +195,42 @@ def _env_without_offscreen() -> dict[str, str]:
     return env
 
 
+# Loads each file given with the dynamic loader (as Qt loads the plugin); fails if any library
+# it links, directly or not, is missing or too old.
+LOAD_ALL = "import ctypes, sys\nfor path in sys.argv[1:]:\n    ctypes.CDLL(path)\n"
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the xcb check is Linux-only")
-def test_real_check_on_this_machine_is_consistent():
+def test_real_check_on_this_machine_reads_the_xcb_plugin(monkeypatch: pytest.MonkeyPatch):
+    qt = system_libs.pyside6_qt_dir()
+    assert qt is not None, "PySide6 is installed, so its Qt folder is found"
+    binaries = [qt / b for b in system_libs.QT_BINARIES]
+    assert binaries[0].name == "libqxcb.so" and all(b.is_file() for b in binaries)
+    read: dict[Path, str] = {}
+    real_ldd = system_libs.ldd
+
+    def spy(path: Path) -> str:
+        read[path] = real_ldd(path)
+        return read[path]
+
+    monkeypatch.setattr(system_libs, "ldd", spy)
     report = check(env=_env_without_offscreen())
-    assert report.checked, report.reason  # PySide6 is installed, so its xcb plugin is there
-    assert report.ok == (not report.missing and not report.version_errors)
+    assert report.checked, report.reason
+    if shutil.which("ldd"):
+        assert list(read) == binaries  # the plugin first, then the Qt libraries it needs
+        # ldd really inspected the plugin: it resolves the plugin's own Qt library.
+        assert re.search(r"libQt6XcbQpa\.so\.6 => \S*libQt6XcbQpa\.so\.6", read[binaries[0]])
+    # Whether anything is missing, asked of the dynamic loader rather than of the check.
+    loads = subprocess.run([sys.executable, "-c", LOAD_ALL, *map(str, binaries)],
+                           capture_output=True, text=True, timeout=120)
+    complete = loads.returncode == 0 and all(
+        system_libs.loadable(s) for s in system_libs.RUNTIME_LIBS)
+    assert report.ok == complete, report.text() + loads.stderr
     assert bool(report.packages) == bool(set(report.missing) - set(report.unknown))
     result = subprocess.run([sys.executable, "-m", "desk.ui.system_libs"], capture_output=True,
                             text=True, env=_env_without_offscreen(), timeout=120)
-    assert result.returncode == (0 if report.ok else 1), result.stdout + result.stderr
     output = result.stdout + result.stderr
+    assert result.returncode == (0 if complete else 1), output
     assert ("apt-get install -y" in output) == bool(report.packages)
     for package in report.packages:
         assert package in output
