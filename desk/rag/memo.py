@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from desk.rag.citations import MARK
-from desk.rag.turns import NOT_FOUND_IN_MATTER, UNVERIFIED_DRAFT, answer_record
+from desk.rag.turns import NOT_FOUND_IN_MATTER, UNVERIFIED_DRAFT
 
 
-def memo_markdown(matter: str, title: str, turns: list[tuple[str, str]]) -> str:
-    """turns: (question, answer JSON as stored in the catalog)."""
+def memo_markdown(matter: str, title: str, turns: list[tuple[str, dict[str, Any]]]) -> str:
+    """turns: (question, answer record) as desk.rag.turns.load_turns reads them."""
     lines = [f"# Research memo: {title}", "",
              f"Matter: {matter}  ", f"Prepared with Desk on {time.strftime('%Y-%m-%d')}", ""]
-    for number, (question, answer_json) in enumerate(turns, 1):
-        answer = answer_record(answer_json)
+    for number, (question, answer) in enumerate(turns, 1):
         lines += [f"## {number}. {question}", ""]
         if not answer["found"]:
             lines += [f"_{NOT_FOUND_IN_MATTER}_", ""]

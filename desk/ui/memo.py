@@ -10,12 +10,13 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 from desk.core.files import atomic_write_text, replace_atomically
 from desk.index.matter import Matter
 from desk.rag.memo import memo_markdown
+from desk.rag.turns import load_turns
 
 
 def export_memo(parent: QWidget, matter: Matter, conversation_id: int, title: str,
                 kind: str) -> Path | None:
     """Ask where to save the memo ("md" or "pdf") and write it; the path, or None."""
-    markdown = memo_markdown(matter.name, title, matter.catalog.turns(conversation_id))
+    markdown = memo_markdown(matter.name, title, load_turns(matter.catalog, conversation_id))
     suffix = "Markdown (*.md)" if kind == "md" else "PDF (*.pdf)"
     path, _ = QFileDialog.getSaveFileName(parent, "Export research memo",
                                           f"{title[:40]}.{kind}", suffix)

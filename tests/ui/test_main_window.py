@@ -349,9 +349,10 @@ def test_history_survives_a_restart_with_reasons_and_exports_a_memo(
     assert again.conversation.conversations.currentText() == NOTICE[:80]
 
     from desk.rag.memo import memo_markdown
+    from desk.rag.turns import load_turns
 
     markdown = memo_markdown(again.matter.name, "Notice",
-                             again.matter.catalog.turns(again.conversation_id))
+                             load_turns(again.matter.catalog, again.conversation_id))
     assert f"## 1. {NOTICE}" in markdown
     draft = before[1][1]["draft"]
     assert f"_{UNVERIFIED_DRAFT}_\n\n> {draft}" in markdown
