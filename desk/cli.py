@@ -207,6 +207,63 @@ def cmd_matters(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_feedback(args: argparse.Namespace) -> int:
+    from desk.core.files import atomic_write_text
+    from desk.index.matter import open_matter
+    from desk.rag.feedback import export_case, export_feedback, rated_turns
+
+    matter = open_matter(args.matter, create=False, check_fingerprint=False)
+    try:
+        catalog = matter.catalog
+        rated = rated_turns(catalog)
+        if args.action == "export":
+            if not args.out:
+                raise DeskError("Usage: desk feedback export [--matter M] --out FILE.json")
+            data = export_feedback(catalog, matter.name)
+            tests, negatives = len(data["tests"]), len(data["negatives"])
+            left_out = len(rated) - tests - negatives
+            if not tests and not negatives:
+                raise DeskError(f"No feedback in matter {matter.name!r} can become a test "
+                                f"({len(rated)} rated answers; see `desk feedback list`).")
+            atomic_write_text(Path(args.out), json.dumps(data, ensure_ascii=False, indent=1)
+                              + "\n")
+            if args.json:
+                _emit({"out": args.out, "tests": tests, "negatives": negatives,
+                       "left_out": left_out})
+            else:
+                print(f"Wrote {tests} tests and {negatives} negatives to {args.out}"
+                      + (f"; {left_out} rated answers left out (see `desk feedback list`)"
+                         if left_out else "") + ".")
+            return 0
+        docs = {d.file_name: d for d in catalog.documents()}
+        rows: list[dict[str, Any]] = []
+        for turn in rated:
+            case = export_case(catalog, turn, docs)
+            rows.append({"conversation": turn.conversation_id, "question": turn.question,
+                         "answer": turn.answer.get("answer", ""),
+                         "found": bool(turn.answer.get("found")), **turn.feedback.to_json(),
+                         "exports_as": case.kind, "reason": case.reason})
+        if args.json:
+            _emit(rows)
+            return 0
+        if not rows:
+            print(f"No rated answers in matter {matter.name!r}.")
+        for row in rows:
+            print(f"turn {row['turn']} ({'thumbs up' if row['rating'] == 1 else 'thumbs down'})"
+                  f": {row['question'][:100]}")
+            if row["not_in_documents"]:
+                print("    correct: not in the documents"
+                      + (f" ({row['file']})" if row["file"] else ""))
+            elif row["correct_answer"] or row["file"]:
+                where = f" ({row['file']}, p. {row['page']})" if row["file"] else ""
+                print(f"    correct: {row['correct_answer'] or '(the page)'}{where}")
+            print(f"    exports as a {row['exports_as']}" if row["exports_as"] != "skipped"
+                  else f"    left out: {row['reason']}")
+        return 0
+    finally:
+        matter.close()
+
+
 def load_model(name: str | None, quiet: bool = False) -> AnswerModel:
     """The answering model, materialised into the store on first use (progress on stderr)."""
     from desk.llm.runtime import prepare_runtime
@@ -256,6 +313,120 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return 0
     finally:
         matter.close()
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    from desk.index.matter import open_matter
+    from desk.review.cells import table_to_json
+    from desk.review.job import review_documents, run_review
+    from desk.review.store import ReviewStore
+    from desk.review.terms import resolve_terms
+
+    settings = load_settings()
+    matter = open_matter(args.matter, settings, create=False)
+    try:
+        store = ReviewStore(matter.catalog)
+        terms = resolve_terms(_term_list(args.terms) or store.columns() or None)
+        if args.action == "eval":
+            return _review_eval(args, matter, settings, terms)
+        docs = review_documents(matter, args.documents)
+        if args.rerun:
+            store.forget([d.id for d in docs], [t.name for t in terms])
+        model = None if args.route == "code" else load_model(args.model, args.json)
+        rows = drive(run_review(matter, model, settings, terms, docs, route=args.route),
+                     ProgressPrinter(quiet=args.json and not sys.stderr.isatty()))
+        if args.brief:
+            from desk.review.brief import make_briefs
+
+            drive(make_briefs(matter, rows), ProgressPrinter(quiet=args.json))
+        names = [t.name for t in terms]
+        if args.csv or args.xlsx:
+            from desk.review.export import write_csv, write_xlsx
+
+            if args.csv:
+                write_csv(Path(args.csv), rows, names)
+            if args.xlsx:
+                write_xlsx(Path(args.xlsx), rows, names)
+            print(f"Wrote {len(rows)} documents x {len(names)} terms to "
+                  f"{' and '.join(p for p in (args.csv, args.xlsx) if p)}.", file=sys.stderr)
+        if args.json:
+            _emit(table_to_json(rows, names))
+        elif not (args.csv or args.xlsx):
+            for row in rows:
+                print(f"## {row.file}")
+                if row.brief is not None:
+                    print(row.brief_text())
+                for name in names:
+                    cell = row.cells.get(name)
+                    if cell is None:
+                        continue
+                    mark = "" if cell.verified else f"  (UNVERIFIED: {cell.reason or 'see citations'})"
+                    pages = ", ".join(f"p. {c.page}" for c in cell.citations)
+                    print(f"- {name}: {cell.value}" + (f" [{pages}]" if pages else "") + mark)
+        return 0
+    finally:
+        matter.close()
+
+
+def _term_list(text: str | None) -> list[str]:
+    """Terms from --terms: comma-separated; a custom question may hold commas if quoted
+    with semicolons instead ("A; B, with a comma; C")."""
+    if not text:
+        return []
+    separator = ";" if ";" in text else ","
+    return [t.strip() for t in text.split(separator) if t.strip()]
+
+
+def _review_eval(args: argparse.Namespace, matter: Any, settings: Any, terms: list[Any]) -> int:
+    from desk.evaluation.review import (
+        format_report,
+        keyword_baseline,
+        load_review_set,
+        score_review,
+    )
+    from desk.review.job import run_review
+    from desk.review.store import ReviewStore
+
+    if not args.set:
+        raise DeskError("desk review eval needs --set FILE.json (a review set).")
+    review_set = load_review_set(Path(args.set))
+    by_name = {d.file_name: d for d in matter.catalog.documents() if d.status == "indexed"}
+    files = [d["file"] for d in review_set["documents"] if d["file"] in by_name]
+    if not files:
+        raise DeskError(f"None of the set's documents is in matter {matter.name!r}.")
+    limit = args.limit
+    if args.documents and len(args.documents) == 1 and args.documents[0].isdigit():
+        limit = int(args.documents[0])  # `review eval --documents N`: the first N of the set
+    elif args.documents:
+        wanted = {f.casefold() for f in args.documents}
+        files = [f for f in files if f.casefold() in wanted]
+    if limit:
+        files = files[:limit]
+    docs = [by_name[f] for f in files]
+    store = ReviewStore(matter.catalog)
+    if not args.keep:  # measure fresh extraction (a lawyer's corrections stay untouched)
+        store.forget([d.id for d in docs], [t.name for t in terms])
+    model = None if args.route == "code" else load_model(args.model, args.json)
+    started = time.perf_counter()
+    rows = drive(run_review(matter, model, settings, terms, docs, route=args.route),
+                 ProgressPrinter(quiet=args.json and not sys.stderr.isatty()))
+    seconds = time.perf_counter() - started
+    names = [t.name for t in terms]
+    cells = {row.file: row.cells for row in rows}
+    report = score_review(review_set, cells, names)
+    texts = {f: matter.catalog.page_texts(by_name[f].id) for f in files}
+    baseline = keyword_baseline(review_set, texts, names)
+    report["seconds"] = round(seconds, 1)
+    report["documents"] = len(docs)
+    report["route"] = args.route
+    report["seconds_per_document"] = round(seconds / len(docs), 1)
+    if args.json:
+        _emit({"desk": report, "baseline": baseline})
+    else:
+        print(format_report(report, baseline))
+        print(f"{len(docs)} documents x {len(names)} terms in {seconds:.0f} s "
+              f"({seconds / len(docs):.1f} s per document, route {args.route})")
+    return 0
 
 
 def cmd_models(args: argparse.Namespace) -> int:
@@ -410,9 +581,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_models)
 
+    p = sub.add_parser("review", help="review table: every document against the terms a "
+                       "lawyer checks, each cell cited and verified")
+    p.add_argument("action", nargs="?", default="run", choices=["run", "eval"],
+                   help="run (default) fills and prints the table; eval scores it against "
+                        "a review set")
+    p.add_argument("--matter", default=DEFAULT_MATTER)
+    p.add_argument("--terms", help="comma-separated CUAD categories or your own questions "
+                   "(default: the matter's columns, else the default set)")
+    p.add_argument("--documents", nargs="+", help="review only these documents (file names)")
+    p.add_argument("--route", default="auto", choices=["auto", "code", "model"],
+                   help="auto: code where a pattern is reliable, else the model")
+    p.add_argument("--model", help="model name (default: the settings' model)")
+    p.add_argument("--rerun", action="store_true",
+                   help="extract again (the lawyer's corrections are kept)")
+    p.add_argument("--brief", action="store_true", help="also write each document's brief")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--csv", help="export the table as CSV to this file")
+    p.add_argument("--xlsx", help="export the table as XLSX to this file")
+    p.add_argument("--set", help="eval: the review set (e.g. cuad-dev-review.json)")
+    p.add_argument("--limit", "--documents-count", type=int, default=0, dest="limit",
+                   help="eval: only the first N documents of the set")
+    p.add_argument("--keep", action="store_true",
+                   help="eval: score the stored cells instead of extracting afresh")
+    p.set_defaults(func=cmd_review)
+
     p = sub.add_parser("matters", help="list matters with their documents and problems")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_matters)
+
+    p = sub.add_parser("feedback", help="the lawyer's ratings and corrections of answers: "
+                       "list them, or export them as an evaluation set for `desk eval`")
+    p.add_argument("action", choices=["list", "export"])
+    p.add_argument("--matter", default=DEFAULT_MATTER)
+    p.add_argument("--out", help="export: the evaluation set to write (JSON)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_feedback)
     return parser
 
 

@@ -347,15 +347,29 @@ class Catalog:
         return [(r[0], r[1], r[2]) for r in self.db.execute(
             "SELECT id, title, created_at FROM conversations ORDER BY id")]
 
-    def add_turn(self, conversation_id: int, question: str, answer_json: str) -> None:
+    def add_turn(self, conversation_id: int, question: str, answer_json: str) -> int:
+        """Store a turn; return its id."""
         with self.transaction() as db:
-            db.execute("INSERT INTO turns(conversation_id, question, answer_json, at) "
-                       "VALUES (?, ?, ?, ?)", (conversation_id, question, answer_json,
-                                               time.time()))
+            cur = db.execute("INSERT INTO turns(conversation_id, question, answer_json, at) "
+                             "VALUES (?, ?, ?, ?)", (conversation_id, question, answer_json,
+                                                     time.time()))
+            return int(cur.lastrowid or 0)
 
     def turns(self, conversation_id: int) -> list[tuple[str, str]]:
         """(question, answer JSON) pairs, oldest first."""
         return [(r[0], r[1]) for r in self.db.execute(
             "SELECT question, answer_json FROM turns WHERE conversation_id=? ORDER BY id",
             (conversation_id,))]
+
+    def turn_rows(self, conversation_id: int) -> list[tuple[int, str, str]]:
+        """(turn id, question, answer JSON) of a conversation's turns, oldest first."""
+        return [(r[0], r[1], r[2]) for r in self.db.execute(
+            "SELECT id, question, answer_json FROM turns WHERE conversation_id=? ORDER BY id",
+            (conversation_id,))]
+
+    def turn(self, turn_id: int) -> tuple[int, str, str] | None:
+        """(conversation id, question, answer JSON) of one turn, or None."""
+        row = self.db.execute("SELECT conversation_id, question, answer_json FROM turns "
+                              "WHERE id=?", (turn_id,)).fetchone()
+        return (row[0], row[1], row[2]) if row else None
 

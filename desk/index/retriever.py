@@ -70,6 +70,13 @@ class Retriever:
         self.last_ms = (time.perf_counter() - started) * 1000
         return hits
 
+    def search_documents(self, query: str, doc_ids: list[int], k: int = 8) -> list[Hit]:
+        """Best k passages inside these documents (by id: file names need not be unique)."""
+        started = time.perf_counter()
+        hits = self._hits(self._fuse(query, doc_ids, max(k, 1))[:k])
+        self.last_ms = (time.perf_counter() - started) * 1000
+        return hits
+
     def follow_up_query(self, question: str, previous: str | None) -> str:
         """A follow-up ("and when does it end?") is searched together with the previous
         question, unless it is about another document than the previous one (which would

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from desk.core.progress import CancelToken
 
@@ -46,6 +46,9 @@ class AnswerModel(Protocol):
 
     def stream_chat(self, messages: list[dict[str, str]], max_tokens: int,
                     cancel: CancelToken | None = None,
-                    stats: Generation | None = None) -> Iterator[str]:
-        """Yield the answer piece by piece (deterministic), filling `stats`; stop on cancel."""
+                    stats: Generation | None = None,
+                    schema: dict[str, Any] | None = None) -> Iterator[str]:
+        """Yield the answer piece by piece (deterministic), filling `stats`; stop on cancel.
+        With a JSON `schema`, the output is constrained to JSON matching it (llama.cpp: a
+        grammar; an OpenAI server: response_format), so callers never parse free text."""
         ...

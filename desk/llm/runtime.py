@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
 from collections.abc import Generator, Iterator
 from pathlib import Path
+from typing import Any
 
 from desk.config.settings import LlmSettings
 from desk.core.errors import ModelError
@@ -60,6 +62,7 @@ class LlamaRuntime:
         self._formatter = Jinja2ChatFormatter(template, eos_token=eos, bos_token=bos,
                                               stop_token_ids=[self.llm.token_eos()])
         self._lock = threading.Lock()
+        self._grammars: dict[str, Any] = {}
         self.prefix_evaluations = 0  # how often cache_prefix had to evaluate (once per load)
 
     @property
@@ -97,6 +100,19 @@ class LlamaRuntime:
             self.prefix_evaluations += 1
         return common
 
+    def _grammar(self, schema: dict[str, Any]) -> Any:
+        """The grammar for a JSON schema, compiled once per schema."""
+        import llama_cpp
+
+        key = json.dumps(schema)  # property order matters: the model writes them in this order
+        if key not in self._grammars:
+            try:
+                self._grammars[key] = llama_cpp.LlamaGrammar.from_json_schema(key, verbose=False)
+            except Exception as exc:  # llama.cpp rejects schemas it cannot express
+                raise ModelError(f"llama.cpp cannot constrain output to this schema: {exc}"
+                                 ) from exc
+        return self._grammars[key]
+
     def evaluated_prefix(self, n: int) -> list[int]:
         """The first n tokens whose state llama.cpp holds now."""
         held = self.llm.n_tokens
@@ -109,9 +125,12 @@ class LlamaRuntime:
 
     def stream_chat(self, messages: list[dict[str, str]], max_tokens: int,
                     cancel: CancelToken | None = None,
-                    stats: Generation | None = None) -> Iterator[str]:
-        """Yield answer text piece by piece (temperature 0); stop when cancelled."""
+                    stats: Generation | None = None,
+                    schema: dict[str, Any] | None = None) -> Iterator[str]:
+        """Yield answer text piece by piece (temperature 0); stop when cancelled. A JSON
+        schema constrains the output through a llama.cpp grammar."""
         prompt, stops = self.format_chat(messages)
+        grammar = self._grammar(schema) if schema is not None else None
         stats = stats or Generation()
         tokens = self.llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
         stats.prompt_tokens = len(tokens)
@@ -124,7 +143,7 @@ class LlamaRuntime:
             first_at = None
             stream = self.llm.create_completion(prompt=tokens, max_tokens=budget,
                                                 temperature=0.0, top_k=1, stream=True,
-                                                stop=stops)
+                                                stop=stops, grammar=grammar)
             try:
                 for chunk in stream:
                     if cancel and cancel.cancelled:

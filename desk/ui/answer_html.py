@@ -1,6 +1,7 @@
 """The conversation as HTML for the answer view: a pure function of the turns (no Qt), so what
 the lawyer sees of a citation (verified, unverified and why, a draft under "not found") is
-tested without a window. Links are `cite:TURN:N`; `citation_at` resolves one."""
+tested without a window. Links are `cite:TURN:N`; `citation_at` resolves one. A stored answer
+also gets the lawyer's feedback links `feedback:TURN:up|down|correct` (`feedback_link`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import re
 from typing import Any
 
 from desk.rag.citations import MARK
+from desk.rag.feedback import Feedback
 from desk.rag.turns import NOT_FOUND_IN_MATTER, UNKNOWN_REASON, UNVERIFIED_DRAFT
 
 Turn = tuple[str, dict[str, Any]]  # (question, answer JSON as stored, or pending)
@@ -16,22 +18,58 @@ Turn = tuple[str, dict[str, Any]]  # (question, answer JSON as stored, or pendin
 STYLE = ("<style>a.ok{color:#1a7f37;text-decoration:none;font-weight:bold}"
          "a.bad{color:#b42318;text-decoration:underline dotted}"
          ".q{font-weight:bold;margin-top:12px}.nf{color:#6e6e6e;font-style:italic}"
-         ".src{color:#555;font-size:small}</style>")
+         ".src{color:#555;font-size:small}.fb{color:#555;font-size:small}"
+         "a.fb{text-decoration:none}</style>")
 EMPTY = ("<p class='nf'>Ask a question about the documents of this matter. Every answer cites "
          "document and page; click a citation to open the page.</p>")
 NOT_FOUND = f"<p class='nf'>{NOT_FOUND_IN_MATTER}</p>"
 _LINK = re.compile(r"^cite:(\d+):(\d+)$")
+_FEEDBACK_LINK = re.compile(r"^feedback:(\d+):(up|down|correct)$")
 
 
-def render_conversation(turns: list[Turn]) -> str:
-    """Every turn: the question, then the answer with its citations as links."""
+def render_conversation(turns: list[Turn],
+                        feedback: dict[int, Feedback | None] | None = None) -> str:
+    """Every turn: the question, then the answer with its citations as links. Turns whose
+    index is in `feedback` (stored answers) get the feedback links, and what was recorded."""
     parts = [STYLE]
     if not turns:
         parts.append(EMPTY)
     for index, (question, answer) in enumerate(turns):
         parts.append(f"<p class='q'>Q: {html.escape(question)}</p>")
         parts.append(render_answer(index, answer))
+        if feedback is not None and index in feedback and not answer.get("pending"):
+            parts.append(feedback_controls(index, feedback[index]))
     return "".join(parts)
+
+
+def feedback_controls(index: int, feedback: Feedback | None) -> str:
+    """👍 / 👎 / Correct… for one answer, then what the lawyer recorded."""
+    links = (f"<a class='fb' href='feedback:{index}:up' title='A good answer'>👍</a> "
+             f"<a class='fb' href='feedback:{index}:down' title='A wrong answer'>👎</a> "
+             f"<a class='fb' href='feedback:{index}:correct' "
+             "title='Give the correct answer and page'>Correct…</a>")
+    return f"<p class='fb'>{links}{feedback_summary(feedback)}</p>"
+
+
+def feedback_summary(feedback: Feedback | None) -> str:
+    if feedback is None:
+        return ""
+    text = " · 👍 recorded" if feedback.rating == 1 else " · 👎 recorded"
+    if feedback.not_in_documents:
+        text += ": not in the documents" + (f" ({feedback.file})" if feedback.file else "")
+    elif feedback.correct_answer or feedback.file:
+        text += ": correct answer"
+        if feedback.correct_answer:
+            text += f" “{feedback.correct_answer}”"
+        if feedback.file:
+            text += f" ({feedback.file}, p. {feedback.page})"
+    return html.escape(text)
+
+
+def feedback_link(link: str) -> tuple[int, str] | None:
+    """(turn index, "up" | "down" | "correct") of a feedback link, or None (another link)."""
+    match = _FEEDBACK_LINK.match(link)
+    return (int(match.group(1)), match.group(2)) if match else None
 
 
 def render_answer(index: int, answer: dict[str, Any]) -> str:

@@ -1,0 +1,1 @@
+"""The review table: every document of a matter against the terms a lawyer checks."""
