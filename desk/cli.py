@@ -275,6 +275,7 @@ def load_model(name: str | None, quiet: bool = False) -> AnswerModel:
 def cmd_ask(args: argparse.Namespace) -> int:
     from desk.index.matter import open_matter
     from desk.rag.service import AnswerJob, answering_service
+    from desk.review.questions import answer_question
 
     settings = load_settings()
     matter = open_matter(args.matter, settings, create=False)
@@ -284,13 +285,17 @@ def cmd_ask(args: argparse.Namespace) -> int:
         if conversation is None and args.new_conversation:
             conversation = matter.catalog.new_conversation(args.question[0][:80])
 
-        def show(piece: AnswerJob | str) -> None:
-            if isinstance(piece, str) and not args.json:
+        printer = ProgressPrinter(quiet=args.json)
+
+        def show(piece: AnswerJob | str | Progress) -> None:
+            if isinstance(piece, Progress):
+                printer(piece)  # review cells filled for a whole-matter question
+            elif isinstance(piece, str) and not args.json:
                 sys.stdout.write(piece)
                 sys.stdout.flush()
 
-        answer = drive(service.answer(" ".join(args.question), conversation, args.document),
-                       show)
+        answer = drive(answer_question(service, " ".join(args.question), conversation,
+                                       args.document), show)
         if args.json:
             data = answer.to_json()
             if conversation is not None:

@@ -6,6 +6,7 @@ verifier must accept; `reply` replaces that with a fixed text or a function of t
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -26,6 +27,24 @@ def quote_first_source(messages: list[dict[str, str]], words: int = 8) -> str:
     return f'The sources say "{quote}" [1].'
 
 
+EXCERPT = re.compile(r"^\[(\d+)\] \(p\. \d+\) (.+)$", re.MULTILINE)
+
+
+def pick_first_excerpt(messages: list[dict[str, str]], schema: dict) -> str:
+    """A review cell's JSON: sentence 1 of the excerpts answers, the value being its first
+    three words (which the clause check accepts); none when there are no excerpts."""
+    excerpts = EXCERPT.findall(messages[-1]["content"])
+    properties = schema.get("properties", {})
+    if not excerpts:
+        reply: dict = {"sentences": [], "present": False, "found": False, "value": "",
+                       "parties": []}
+    else:
+        words = " ".join(excerpts[0][1].split()[:3])
+        reply = {"sentences": [1], "present": True, "found": True, "value": words,
+                 "parties": [words]}
+    return json.dumps({k: v for k, v in reply.items() if k in properties})
+
+
 class FakeModel:
     """Implements desk.llm.model.AnswerModel. Records what it was asked."""
 
@@ -33,8 +52,12 @@ class FakeModel:
 
     def __init__(self, reply: str | Callable[[list[dict[str, str]]], str] = quote_first_source,
                  piece_delay_s: float = 0.0, n_ctx: int = 4096,
-                 hold_after_first_s: float = 0.0) -> None:
+                 hold_after_first_s: float = 0.0,
+                 json_reply: Callable[[list[dict[str, str]], dict], str] = pick_first_excerpt
+                 ) -> None:
         self.reply = reply
+        self.json_reply = json_reply  # what it answers when asked for JSON (a schema)
+        self.schemas: list[dict] = []
         self.piece_delay_s = piece_delay_s
         # After the first piece, wait (up to this long) for a cancel: a stop test then never
         # races the generation.
@@ -65,11 +88,16 @@ class FakeModel:
 
     def stream_chat(self, messages: list[dict[str, str]], max_tokens: int,
                     cancel: CancelToken | None = None,
-                    stats: Generation | None = None) -> Iterator[str]:
+                    stats: Generation | None = None, schema: dict | None = None
+                    ) -> Iterator[str]:
         stats = stats or Generation()
         self.prompts.append(messages)
         stats.prompt_tokens = sum(self.count_tokens(m["content"]) for m in messages)
-        text = self.reply(messages) if callable(self.reply) else self.reply
+        if schema is not None:
+            self.schemas.append(schema)
+            text = self.json_reply(messages, schema)
+        else:
+            text = self.reply(messages) if callable(self.reply) else self.reply
         pieces = re.findall(r"\S+\s*", text)[:max_tokens]
         stats.started = time.perf_counter()
         for index, piece in enumerate(pieces):

@@ -180,10 +180,10 @@ class Extractor:
         for number, text in enumerate(self.matter.catalog.page_texts(doc.id), 1):
             heading = ""
             for sentence in _sentences(text):
-                if len(sentence) < HEADING_CHARS and not heading:
-                    heading = sentence
+                if len(sentence) < HEADING_CHARS and len(heading) < 2 * HEADING_CHARS:
+                    heading = f"{heading} {sentence}".strip()  # "12." + "Governing Law."
                     continue
-                sentence = f"{heading} {sentence}".strip() if heading else sentence
+                sentence = f"{heading} {sentence}".strip()
                 heading = ""
                 key = _key(sentence)
                 if key and key not in seen:

@@ -37,6 +37,7 @@ from desk.llm.model import AnswerModel
 from desk.rag.feedback import Feedback, feedback_for, record_feedback
 from desk.rag.service import AnswerJob, answering_service
 from desk.rag.turns import answer_record
+from desk.review.questions import answer_question
 from desk.ui.answer_html import Turn, feedback_link, render_conversation
 from desk.ui.model_status import LoadedModel, ModelLoader, ModelStatus, load_job
 from desk.ui.workers import Worker, Workers
@@ -71,7 +72,7 @@ def ask_job(matter: Matter, settings: Settings, model: AnswerModel | None, loade
             yield loaded
             active = loaded.model
         service = answering_service(matter, active, settings)
-        return (yield from service.answer(question, conversation_id, cancel=cancel))
+        return (yield from answer_question(service, question, conversation_id, cancel=cancel))
 
     return job
 
