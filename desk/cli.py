@@ -334,6 +334,17 @@ def cmd_review(args: argparse.Namespace) -> int:
         terms = resolve_terms(_term_list(args.terms) or store.columns() or None)
         if args.action == "eval":
             return _review_eval(args, matter, settings, terms)
+        if args.action == "corrections":
+            from desk.core.files import atomic_write_text
+            from desk.review.store import corrections_set
+
+            if not args.out:
+                raise DeskError("desk review corrections needs --out FILE.json.")
+            data = corrections_set(store, matter.name)
+            atomic_write_text(Path(args.out), json.dumps(data, indent=1, ensure_ascii=False))
+            count = sum(len(d["terms"]) for d in data["documents"])
+            print(f"Wrote {count} corrected cells to {args.out}.", file=sys.stderr)
+            return 0
         docs = review_documents(matter, args.documents)
         if args.rerun:
             store.forget([d.id for d in docs], [t.name for t in terms])
@@ -343,7 +354,8 @@ def cmd_review(args: argparse.Namespace) -> int:
         if args.brief:
             from desk.review.brief import make_briefs
 
-            drive(make_briefs(matter, rows), ProgressPrinter(quiet=args.json))
+            rows = drive(make_briefs(matter, model, settings, rows), ProgressPrinter(
+                quiet=args.json and not sys.stderr.isatty()))
         names = [t.name for t in terms]
         if args.csv or args.xlsx:
             from desk.review.export import write_csv, write_xlsx
@@ -413,7 +425,8 @@ def _review_eval(args: argparse.Namespace, matter: Any, settings: Any, terms: li
         store.forget([d.id for d in docs], [t.name for t in terms])
     model = None if args.route == "code" else load_model(args.model, args.json)
     started = time.perf_counter()
-    rows = drive(run_review(matter, model, settings, terms, docs, route=args.route),
+    rows = drive(run_review(matter, model, settings, terms, docs, route=args.route,
+                            shared_evidence=args.evidence == "shared"),
                  ProgressPrinter(quiet=args.json and not sys.stderr.isatty()))
     seconds = time.perf_counter() - started
     names = [t.name for t in terms]
@@ -424,6 +437,7 @@ def _review_eval(args: argparse.Namespace, matter: Any, settings: Any, terms: li
     report["seconds"] = round(seconds, 1)
     report["documents"] = len(docs)
     report["route"] = args.route
+    report["evidence"] = args.evidence
     report["seconds_per_document"] = round(seconds / len(docs), 1)
     if args.json:
         _emit({"desk": report, "baseline": baseline})
@@ -588,9 +602,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("review", help="review table: every document against the terms a "
                        "lawyer checks, each cell cited and verified")
-    p.add_argument("action", nargs="?", default="run", choices=["run", "eval"],
+    p.add_argument("action", nargs="?", default="run", choices=["run", "eval", "corrections"],
                    help="run (default) fills and prints the table; eval scores it against "
-                        "a review set")
+                        "a review set; corrections writes the lawyer's corrections as one")
+    p.add_argument("--out", help="corrections: the review set file to write")
     p.add_argument("--matter", default=DEFAULT_MATTER)
     p.add_argument("--terms", help="comma-separated CUAD categories or your own questions "
                    "(default: the matter's columns, else the default set)")
@@ -609,6 +624,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="eval: only the first N documents of the set")
     p.add_argument("--keep", action="store_true",
                    help="eval: score the stored cells instead of extracting afresh")
+    p.add_argument("--evidence", default="shared", choices=["shared", "per-term"],
+                   help="eval: one evidence block per document for its yes-no terms "
+                        "(default), or each term its own")
     p.set_defaults(func=cmd_review)
 
     p = sub.add_parser("matters", help="list matters with their documents and problems")

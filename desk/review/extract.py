@@ -33,6 +33,8 @@ from desk.review.terms import Term
 ROUTES = ("auto", "code", "model")  # auto: code where it finds a value, else the model
 EVIDENCE_HITS_SEARCHED = 8  # passages searched inside the document per term
 EVIDENCE_CHARS = 1300  # excerpt text shown to the model per cell (about 330 tokens)
+SHARED_CHARS = 3600  # one block for a document's yes-no terms (about 900 tokens)
+MIN_SHARED_PER_TERM = 300
 HIT_LIFT = 0.05  # added to the cosine of a sentence inside a best hybrid passage
 HEADING_CHARS = 40  # a shorter "sentence" is a heading ("11.1 Governing Law.")
 OPENING_SENTENCES = 4  # of page 1, always shown for terms found in the opening
@@ -135,10 +137,30 @@ class Extractor:
         self.route = route
         self.retriever = Retriever(matter, settings.retrieval)
         self._prefix_cached = False
+        self._shared: tuple[int, list[Sentence]] | None = None  # (doc id, evidence block)
         self._doc_sentences: tuple[int, list[tuple[int, str]], np.ndarray] | None = None
 
     # -- evidence -------------------------------------------------------------------------
-    def evidence(self, doc: Document, term: Term) -> list[Sentence]:
+    def share_evidence(self, doc: Document, terms: list[Term]) -> None:
+        """Show the model one evidence block for all these yes-no terms of the document:
+        each term's best sentences, together, in document order. Every question then
+        differs only after the block, so llama.cpp evaluates the block once per document
+        and each term costs its question and a few output tokens."""
+        wanted = [t for t in terms if t.value_type == "yes-no"]
+        if len(wanted) < 2:
+            self._shared = None
+            return
+        budget = max(SHARED_CHARS // len(wanted), MIN_SHARED_PER_TERM)
+        chosen: dict[tuple[int, str], None] = {}
+        for term in wanted:
+            for sentence in self.evidence(doc, term, budget):
+                chosen.setdefault((sentence.page, sentence.text))
+        order = {key: i for i, key in enumerate(self.sentences_of(doc)[0])}
+        block = sorted(chosen, key=lambda key: order.get(key, 0))
+        self._shared = (doc.id, [Sentence(n, page, text) for n, (page, text) in
+                                 enumerate(block, 1)])
+
+    def evidence(self, doc: Document, term: Term, budget: int = 0) -> list[Sentence]:
         """The document's sentences most like the term's clause wording, within the budget,
         in document order; the opening of page 1 first for terms that live there.
 
@@ -147,7 +169,7 @@ class Extractor:
         with others, and ranking passages left governing-law clauses of long contracts out
         of the top 8. Sentences of the hybrid search's best passages get a small lift, so
         exact words still count."""
-        sentences, vectors = self._sentences_of(doc)
+        sentences, vectors = self.sentences_of(doc)
         if not sentences:
             return []
         query = self.matter.embedder.embed([term.search_text])[0]
@@ -164,13 +186,13 @@ class Extractor:
         for i in (int(i) for i in np.argsort(-scores)):
             if i in keep:
                 continue
-            if used + len(sentences[i][1]) > EVIDENCE_CHARS and keep:
+            if used + len(sentences[i][1]) > (budget or EVIDENCE_CHARS) and keep:
                 break
             keep.append(i)
             used += len(sentences[i][1])
         return [Sentence(n, *sentences[i]) for n, i in enumerate(sorted(keep), 1)]
 
-    def _sentences_of(self, doc: Document) -> tuple[list[tuple[int, str]], np.ndarray]:
+    def sentences_of(self, doc: Document) -> tuple[list[tuple[int, str]], np.ndarray]:
         """Every sentence of the document with its page, and their embeddings (kept for
         the document's other terms). A short heading is joined to the sentence after it."""
         if self._doc_sentences is not None and self._doc_sentences[0] == doc.id:
@@ -214,10 +236,14 @@ class Extractor:
         """The cell for this document and term; `known` holds the document's finished cells
         (an expiration computed from the effective date needs it)."""
         started = time.perf_counter()
-        sentences = self.evidence(doc, term)
+        shared = self._shared
+        if term.value_type == "yes-no" and shared is not None and shared[0] == doc.id:
+            sentences = shared[1]
+        else:
+            sentences = self.evidence(doc, term)
         cell: Cell | None = None
         if self.route in ("auto", "code"):
-            whole = [Sentence(0, page, text) for page, text in self._sentences_of(doc)[0]]
+            whole = [Sentence(0, page, text) for page, text in self.sentences_of(doc)[0]]
             cell = code_cell(doc, term, sentences, known or {}, whole)
         if cell is None and self.route in ("auto", "model") and self.model is not None:
             cell = self._model_cell(doc, term, sentences, cancel)
@@ -378,6 +404,9 @@ def _value_in_clause(cell: Cell, term: Term, chosen: list[Sentence]) -> None:
 # -- code extractors -----------------------------------------------------------------------
 TITLE_WORDS = re.compile(r"\b(?:AGREEMENT|CONTRACT|AMENDMENT|LICENSE|LICENCE|LEASE|TERMS|"
                          r"MEMORANDUM|PLAN|DEED|ADDENDUM|SCHEDULE)\b")
+# A run of upper-case words ending at the first word naming a kind of agreement.
+TITLE_HEAD = re.compile(r"((?:(?!" + TITLE_WORDS.pattern + r")[A-Z0-9&][A-Z0-9&,'.-]*\s+){0,8}"
+                        + TITLE_WORDS.pattern + r")")
 LAW = re.compile(r"\b(?:govern\w*|constru\w*|interpret\w*)\b[^.]{0,160}?\blaws?\s+(?:of|in)\b",
                  re.I)
 DATED = re.compile(r"\b(?:dated|as\s+of|made|entered\s+into|executed|day\s+of|effective)\b", re.I)
@@ -424,15 +453,15 @@ def _title(doc: Document, term: Term, sentences: list[Sentence],
     for sentence in sentences[:6]:
         if sentence.page != 1:
             continue
-        for match in TITLE_WORDS.finditer(sentence.text):
-            # The heading: the run of upper-case words ending at the title word.
-            head = re.search(r"((?:[A-Z0-9&][A-Z0-9&,'.-]*\s+){0,8}" + re.escape(match.group(0))
-                             + r")\b", sentence.text)
-            if head:
-                title = head.group(1).strip(" ,.-")
-                title = re.sub(r"^(?:EXHIBIT|EX)[\s\d.-]*\w?\s+", "", title).strip()
-                if len(title) >= 6:
-                    return _found(doc, term, sentence, title, None)
+        match = TITLE_HEAD.search(sentence.text)
+        if match:
+            # Exhibit numbers and "EXHIBIT 10.26" labels lead the heading; they are not its name.
+            words = match.group(1).split()
+            while words and (re.search(r"\d", words[0]) or words[0] in ("EXHIBIT", "EX")):
+                words.pop(0)
+            title = " ".join(words).strip(" ,.-")
+            if len(title) >= 6 and TITLE_WORDS.search(title):
+                return _found(doc, term, sentence, title, None)
     return None
 
 

@@ -40,7 +40,8 @@ def review_documents(matter: Matter, files: list[str] | None = None) -> list[Doc
 def run_review(matter: Matter, model: AnswerModel | None, settings: Settings,
                terms: list[Term], documents: list[Document] | None = None,
                cancel: CancelToken | None = None, route: str = "auto",
-               today: dt.date | None = None) -> Generator[Progress, None, list[ReviewRow]]:
+               today: dt.date | None = None, shared_evidence: bool = True
+               ) -> Generator[Progress, None, list[ReviewRow]]:
     """Fill the missing cells; yield progress after each; return the table's rows."""
     store = ReviewStore(matter.catalog)
     docs = documents if documents is not None else review_documents(matter)
@@ -50,9 +51,13 @@ def run_review(matter: Matter, model: AnswerModel | None, settings: Settings,
     yield progress
     extractor = Extractor(matter, model, settings, route)
     known: dict[int, dict[str, Cell]] = store.cells([d.id for d in docs])
+    current: int | None = None
     for doc, term in todo:
         if cancel:
             cancel.raise_if_cancelled()
+        if doc.id != current and shared_evidence:
+            current = doc.id
+            extractor.share_evidence(doc, [t for d, t in todo if d.id == doc.id])
         progress.message = f"{doc.file_name}: {term.name}"
         cell = extractor.cell(doc, term, known.get(doc.id, {}), cancel)
         if cancel and cancel.cancelled:

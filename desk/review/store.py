@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 from desk.core.errors import DeskError
 from desk.index.catalog import Catalog
@@ -143,3 +144,28 @@ class ReviewStore:
             rows.append(ReviewRow(doc.id, doc.file_name,
                                   {t: have[t] for t in terms if t in have}, self.brief(doc.id)))
         return rows
+
+
+def corrections_set(store: ReviewStore, matter_name: str) -> dict[str, Any]:
+    """The lawyer's corrections in the shape of a review set (cuad-dev-review.json), so that
+    `desk review eval --set` scores later runs against them: per document, each corrected
+    term with its corrected answer and the pages Desk had cited for it."""
+    from desk.review.terms import BY_NAME
+
+    documents: list[dict[str, Any]] = []
+    for _, cells in sorted(store.cells().items()):
+        edited = {term: cell for term, cell in cells.items() if cell.edited}
+        if not edited:
+            continue
+        file = next(iter(edited.values())).file
+        documents.append({"file": file, "terms": {term: {
+            "present": cell.present,
+            "answer": cell.value if cell.present else None,
+            "quotes": [{"text": c.quote, "pages": [c.page]} for c in cell.citations
+                       if c.verified],
+        } for term, cell in sorted(edited.items())}})
+    terms = sorted({t for d in documents for t in d["terms"]})
+    return {"name": f"{matter_name}-corrections",
+            "source": f"the lawyer's corrections in Desk's review of matter {matter_name!r}",
+            "categories": {t: BY_NAME[t].kind if t in BY_NAME else "answer" for t in terms},
+            "documents": documents}

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QStackedWidget,
     QTableView,
+    QTabWidget,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -40,6 +41,7 @@ from desk.ui.imports import ImportOperation
 from desk.ui.matters import MattersSidebar, WelcomePage
 from desk.ui.memo import export_memo
 from desk.ui.model_status import ModelLoader, ModelStatus
+from desk.ui.review import ReviewTab
 from desk.ui.viewer import SourceViewer
 from desk.ui.workers import Worker, Workers
 
@@ -93,11 +95,22 @@ class MainWindow(QMainWindow):
         self.navigator = SourceNavigator(self, lambda: self.matter, self.show_error)
         self.navigator.follow(self.conversation.answer_view, lambda: self.conversation.turns)
         self.evidence_panel.sig_open.connect(self.navigator.open_source)
+        self.review = ReviewTab(self)
+        self.review.sig_open.connect(self.navigator.open_source)
 
+        # Tabs beside the matters: "Ask" (the conversation and its evidence), "Review"
+        self.ask_splitter = QSplitter()
+        for widget in (centre, right):
+            self.ask_splitter.addWidget(widget)
+        self.ask_splitter.setSizes([620, 300])
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("tabs")
+        self.tabs.addTab(self.ask_splitter, "Ask")
+        self.tabs.addTab(self.review, "Review")
         self.splitter = QSplitter()
-        for widget in (left, centre, right):
+        for widget in (left, self.tabs):
             self.splitter.addWidget(widget)
-        self.splitter.setSizes([300, 620, 300])
+        self.splitter.setSizes([300, 920])
         self.welcome = WelcomePage()
         self.welcome.sample_button.clicked.connect(self.open_sample)
         self.welcome.new_button.clicked.connect(self.sidebar.new_matter)
@@ -144,6 +157,7 @@ class MainWindow(QMainWindow):
         self.addAction(find)
 
     def _focus_question(self) -> None:
+        self.tabs.setCurrentIndex(0)
         self.question.setFocus()
         self.question.selectAll()
 
@@ -261,6 +275,7 @@ class MainWindow(QMainWindow):
         self.sidebar.refresh()
         self.refresh_documents()
         self.conversation.show_matter(self.matter)
+        self.review.show_matter(self.matter)
         self._update_pages()
         self.setWindowTitle(f"Desk: {name}")
 
@@ -271,6 +286,7 @@ class MainWindow(QMainWindow):
             self.matter = None
         self.documents_panel.show_catalog(None)
         self.conversation.show_matter(None)
+        self.review.show_matter(None)
         self.setWindowTitle("Desk")
         self._update_pages()
 
@@ -280,6 +296,8 @@ class MainWindow(QMainWindow):
             return "An answer is still being written."
         if changing and self.import_worker is not None:
             return "Documents are being imported."
+        if changing and self.review.worker is not None:
+            return "A review is running."
         return ""
 
     def open_sample(self) -> None:

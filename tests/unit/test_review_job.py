@@ -306,3 +306,29 @@ def test_cells_round_trip_through_storage(matter):
         "type": "place", "name": "New York"}, route="code", seconds=1.25)
     store.put(cell)
     assert store.get(doc.id, "Governing Law") == cell
+
+
+def test_corrections_export_as_a_review_set_that_eval_scores(matter, settings, tmp_path):
+    from desk.cli import main
+    from desk.evaluation.review import load_review_set, score_review
+
+    _review(matter, settings, FakeModel(), ["Governing Law"])
+    ReviewStore(matter.catalog).correct(_doc(matter, "Hosting").id, "Governing Law", "Ohio")
+    name = matter.name
+    out = tmp_path / "corrections.json"
+    assert main(["review", "corrections", "--matter", name, "--out", str(out)]) == 0
+    data = load_review_set(out)
+    assert data["categories"] == {"Governing Law": "answer"}
+    assert data["documents"] == [{"file": "Hosting Nimbus.pdf", "terms": {"Governing Law": {
+        "present": True, "answer": "Ohio", "quotes": [{"text": (
+            "9. Governing Law. This Agreement is governed by the laws of the State of "
+            "Delaware."), "pages": [2]}]}}}]
+
+    def scored(value: str) -> int:
+        cell = Cell(1, "Hosting Nimbus.pdf", "Governing Law", value, True,
+                    typed={"type": "place", "name": value})
+        report = score_review(data, {"Hosting Nimbus.pdf": {"Governing Law": cell}},
+                              ["Governing Law"])
+        return report["values"]["Governing Law"]["correct"]
+
+    assert (scored("Delaware"), scored("Ohio")) == (0, 1)
