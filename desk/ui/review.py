@@ -48,6 +48,8 @@ from PySide6.QtWidgets import (
     QMenu,
     QProgressBar,
     QPushButton,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableView,
     QToolButton,
     QVBoxLayout,
@@ -357,6 +359,15 @@ class ReviewFilterModel(QSortFilterProxyModel):
         return True
 
 
+class MiddleElided(QStyledItemDelegate):
+    """File names differ at their end as often as at their start: elide the middle."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem,  # noqa: N802 (Qt naming)
+                        index: QModelIndex | QPersistentModelIndex) -> None:
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.TextElideMode.ElideMiddle  # type: ignore[attr-defined]
+
+
 # -- dialogs --------------------------------------------------------------------------------
 class CellCorrectionDialog(QDialog):
     """The lawyer's value for one cell, and whether the clause is in the document."""
@@ -365,6 +376,7 @@ class CellCorrectionDialog(QDialog):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("cell_correction")
+        self.matter_name = ""  # the matter whose cell this is
         self.setWindowTitle("Correct the cell")
         heading = QLabel(f"<b>{term}</b><br>{file}")
         heading.setTextFormat(Qt.TextFormat.RichText)
@@ -400,6 +412,7 @@ class ColumnsDialog(QDialog):
     def __init__(self, current: list[str], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("review_columns")
+        self.matter_name = ""  # the matter whose columns these are
         self.setWindowTitle("Review columns")
         self.current = list(current)
         self.list = QListWidget()
@@ -499,6 +512,8 @@ class ReviewHost(Protocol):
 
 class ReviewTab(QWidget):
     sig_open = Signal(str, int, str)  # file, page, quote: open the source viewer there
+    sig_step = Signal(object)  # each ReviewStep of the running review
+    sig_run_finished = Signal()  # a review ended: done, failed or cancelled
 
     def __init__(self, host: ReviewHost, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -511,6 +526,7 @@ class ReviewTab(QWidget):
         self.correction: CellCorrectionDialog | None = None
         self.columns_dialog: ColumnsDialog | None = None
         self.filters: list[tuple[str, str]] = []
+        self._store: tuple[Matter, ReviewStore] | None = None
 
         self.hint = QLabel()
         self.hint.setObjectName("review_hint")
@@ -550,7 +566,11 @@ class ReviewTab(QWidget):
 
         self.filter_term = QComboBox()
         self.filter_term.setObjectName("filter_term")
-        self.filter_term.setMinimumContentsLength(16)
+        self.filter_term.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.filter_term.setMinimumContentsLength(22)
+        self.filter_term.activated.connect(self._filter_term_chosen)
+        self.filter_choice = ""  # the term the lawyer last chose to filter by
         self.filter_text = QLineEdit()
         self.filter_text.setObjectName("filter_text")
         self.filter_text.setPlaceholderText("value contains…")
@@ -592,6 +612,7 @@ class ReviewTab(QWidget):
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setHighlightSections(False)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.setItemDelegateForColumn(0, MiddleElided(self.table))
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.clicked.connect(self._clicked)
@@ -629,6 +650,9 @@ class ReviewTab(QWidget):
                 f"The review of “{self.running_matter}” was stopped; its finished cells are "
                 "kept and Review resumes it.")
         name = matter.name if matter is not None else None
+        for dialog in (self.correction, self.columns_dialog):
+            if dialog is not None and name is not None and dialog.matter_name != name:
+                dialog.reject()  # it was about the other matter's documents
         if name != self.matter_name and not (name and name == self.running_matter):
             self.status.clear()  # about another matter's review
             self.progress.hide()
@@ -640,8 +664,22 @@ class ReviewTab(QWidget):
         self.reload()
 
     def store(self) -> ReviewStore | None:
+        """The open matter's review store (on the window's connection), or None."""
         matter = self.host.matter
-        return ReviewStore(matter.catalog) if matter is not None else None
+        if matter is None:
+            self._store = None
+            return None
+        if self._store is None or self._store[0] is not matter:
+            self._store = (matter, ReviewStore(matter.catalog))
+        return self._store[1]
+
+    def _same_matter(self, name: str) -> bool:
+        """Whether `name` is still the open matter (else a dialog's change is not saved)."""
+        matter = self.host.matter
+        if matter is not None and matter.name == name:
+            return True
+        self.host.show_error("Not saved: another matter is open now.")
+        return False
 
     def terms(self) -> list[Term]:
         store = self.store()
@@ -669,16 +707,22 @@ class ReviewTab(QWidget):
         self._update_count()
 
     def _fit_columns(self) -> None:
+        """Widths after the content: the file names (elided in the middle) up to 250 px, a
+        term column as wide as its values up to 190 px, its heading up to 150 px (the
+        heading's tooltip has the full name)."""
         header = self.table.horizontalHeader()
-        metrics = header.fontMetrics()
+        cells, heading = self.table.fontMetrics(), header.fontMetrics()
         for column in range(self.model.columnCount()):
-            name = str(self.model.headerData(column, Qt.Orientation.Horizontal))
+            texts = [str(self.model.index(r, column).data() or "")
+                     for r in range(self.model.rowCount())]
+            widest = max([cells.horizontalAdvance(t) for t in texts] or [0])
+            name = heading.horizontalAdvance(str(self.model.headerData(
+                column, Qt.Orientation.Horizontal)))
             if column == 0:
-                widest = max([metrics.horizontalAdvance(f) for _, f in self.model.docs] or [0])
-                width = min(max(widest + 24, 120), 260)
+                width = min(max(widest, name) + 24, 250)
             else:
-                width = min(max(metrics.horizontalAdvance(name) + 28, 90), 190)
-            header.resizeSection(column, width)
+                width = min(max(widest, min(name, 150)) + 24, 190)
+            header.resizeSection(column, max(width, 70))
 
     # -- running --------------------------------------------------------------------------
     def start(self) -> None:
@@ -716,13 +760,14 @@ class ReviewTab(QWidget):
     def _item(self, item: Any) -> None:
         if isinstance(item, LoadedModel):
             self.host.models.set_loaded(item)
-        elif isinstance(item, Progress):  # loading the model
+        elif isinstance(item, Progress) and self._showing_run():  # loading the model
             text = item.message or "Loading the model…"
             if item.stage == "model" and item.total > 1:
                 text = f"Preparing the model: {item.fraction:.0%}"
             self.status.setText(text)
         elif isinstance(item, ReviewStep):
             self.last_step = item
+            self.sig_step.emit(item)
             if not self._showing_run():
                 return
             self.progress.setRange(0, max(item.total, 1))
@@ -761,6 +806,7 @@ class ReviewTab(QWidget):
         self.cancelling = False
         self.progress.hide()
         self._update_buttons()
+        self.sig_run_finished.emit()
 
     def _update_buttons(self) -> None:
         running = self.worker is not None
@@ -771,17 +817,20 @@ class ReviewTab(QWidget):
     # -- filters --------------------------------------------------------------------------
     def _update_filter_terms(self) -> None:
         names = [FILE_COLUMN, *(t.name for t in self.model.terms)]
-        current = self.filter_term.currentText()
+        chosen = self.filter_choice
         self.filter_term.blockSignals(True)
         self.filter_term.clear()
         self.filter_term.addItems(names)
         # the last term chosen, else the first term (filtering by file name is rarer)
-        self.filter_term.setCurrentIndex(names.index(current) if current in names
+        self.filter_term.setCurrentIndex(names.index(chosen) if chosen in names
                                          else min(1, len(names) - 1))
         self.filter_term.blockSignals(False)
         kept = [(n, t) for n, t in self.filters if n in names]
         if kept != self.filters:
             self.set_filters(kept)
+
+    def _filter_term_chosen(self, _index: int) -> None:
+        self.filter_choice = self.filter_term.currentText()
 
     def add_filter_from_bar(self) -> None:
         text = " ".join(self.filter_text.text().split())
@@ -892,11 +941,16 @@ class ReviewTab(QWidget):
         doc_id, file = self.model.docs[source.row()]
         dialog = CellCorrectionDialog(file, term.name, self.model.cell_at(source.row(),
                                                                           source.column()), self)
-        dialog.accepted.connect(lambda: self.save_correction(
-            doc_id, term.name, dialog.value_edit.text(), dialog.present_box.isChecked()))
+        dialog.matter_name = self.host.matter.name
+        dialog.accepted.connect(lambda: self._correction_saved(dialog, doc_id, term.name))
         dialog.finished.connect(lambda _: self._correction_closed(dialog))
         self.correction = dialog
         dialog.open()
+
+    def _correction_saved(self, dialog: CellCorrectionDialog, doc_id: int, term: str) -> None:
+        if self._same_matter(dialog.matter_name):
+            self.save_correction(doc_id, term, dialog.value_edit.text(),
+                                 dialog.present_box.isChecked())
 
     def _correction_closed(self, dialog: CellCorrectionDialog) -> None:
         if self.correction is dialog:
@@ -922,10 +976,15 @@ class ReviewTab(QWidget):
         if self.columns_dialog is not None:
             self.columns_dialog.reject()
         dialog = ColumnsDialog([t.name for t in self.model.terms], self)
-        dialog.accepted.connect(lambda: self.set_columns(dialog.chosen()))
+        dialog.matter_name = self.host.matter.name
+        dialog.accepted.connect(lambda: self._columns_saved(dialog))
         dialog.finished.connect(lambda _: self._columns_closed(dialog))
         self.columns_dialog = dialog
         dialog.open()
+
+    def _columns_saved(self, dialog: ColumnsDialog) -> None:
+        if self._same_matter(dialog.matter_name):
+            self.set_columns(dialog.chosen())
 
     def _columns_closed(self, dialog: ColumnsDialog) -> None:
         if self.columns_dialog is dialog:

@@ -2,6 +2,12 @@
 
     DESK_HOME=... QT_QPA_PLATFORM=xcb xvfb-run -s "-screen 0 1400x900x24" \
         .venv/bin/python tests/ui/screenshots.py MATTER "QUESTION" [MODEL]
+
+The Review tab (resources/screenshots/review.png): review the matter's documents with the
+settings' model, or with the deterministic fake model of the tests (--fake; offscreen works):
+
+    DESK_HOME=... QT_QPA_PLATFORM=offscreen \
+        .venv/bin/python tests/ui/screenshots.py --review MATTER [--fake] [MODEL]
 """
 
 from __future__ import annotations
@@ -26,7 +32,44 @@ def wait(app: QApplication, condition, timeout: float = 600) -> None:
         time.sleep(0.02)
 
 
+def settle(app: QApplication) -> None:
+    for _ in range(20):
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def review_main(args: list[str]) -> None:
+    """--review MATTER [--fake] [MODEL]: run the review, then grab the window on its tab."""
+    fake = "--fake" in args
+    rest = [a for a in args if a != "--fake"]
+    matter = rest[0]
+    app = QApplication(sys.argv)
+    settings = load_settings()
+    if len(rest) > 1:
+        settings.llm.model = rest[1]
+    loader = None
+    if fake:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+        from tests.fakes import FakeModel, fake_loader
+
+        loader = fake_loader(FakeModel())
+    window = MainWindow(settings, model_loader=loader)
+    window.resize(1400, 860)
+    window.show()
+    window.select_matter(matter)
+    window.tabs.setCurrentWidget(window.review)
+    window.review.start()
+    wait(app, lambda: window.review.worker is None, timeout=4 * 3600)
+    settle(app)
+    window.grab().save(str(OUT / "review.png"))
+    print(window.review.status.text())
+    window.close()
+
+
 def main() -> None:
+    if sys.argv[1] == "--review":
+        review_main(sys.argv[2:])
+        return
     matter, question = sys.argv[1], sys.argv[2]
     app = QApplication(sys.argv)
     settings = load_settings()

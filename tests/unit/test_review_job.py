@@ -123,22 +123,28 @@ def test_model_cells_quote_the_page_and_are_asked_for_json(matter, settings):
     assert cell.citations[0].quote in " ".join(page.text.split())
     # governing law came from code in both documents: the model was asked only yes-no
     assert len(model.schemas) == 2
-    assert all(s["required"] == ["sentences", "present"] for s in model.schemas)
+    assert all(s["required"] == ["present", "sentences"] for s in model.schemas)
 
 
-def test_a_value_not_in_the_cited_clause_or_a_made_up_sentence_is_unverified(matter):
+def test_a_value_not_in_the_cited_clause_or_a_made_up_sentence_is_not_found(matter):
+    """As for answers: what no cited clause supports is not a finding; the model's draft is
+    kept in the reason for the lawyer to judge."""
     doc = _doc(matter, "Supply")
     extractor = Extractor(matter, None, load_settings())
     sentences = extractor.evidence(doc, BY_NAME["Governing Law"])
     wrong = model_cell(doc, BY_NAME["Governing Law"], sentences,
-                       {"sentences": [1], "found": True, "value": "California"})
-    extractor.verify(wrong)
-    assert wrong.value == "California" and wrong.verified is False
-    assert wrong.citations[0].reason == "the value is not in the cited clause"
+                       {"found": True, "value": "California", "sentences": [1]})
+    assert (wrong.value, wrong.present) == ("Not found", False)
+    assert wrong.reason == ("not found: the model answered 'California' but the clause it "
+                            "cited does not state that")
     invented = model_cell(doc, BY_NAME["Anti-Assignment"], sentences,
-                          {"sentences": [99], "present": True})
-    assert invented.verified is False
-    assert invented.reason == "the model cited sentence 99, which it was not shown"
+                          {"present": True, "sentences": [99]})
+    assert (invented.value, invented.present) == ("No", False)
+    assert invented.reason == ("not found: the model answered 'Yes' but cited sentence 99, "
+                               "which it was not shown")
+    right = model_cell(doc, BY_NAME["Anti-Assignment"], sentences,
+                       {"present": True, "sentences": [1, 99]})
+    assert right.present is True and len(right.citations) == 1
 
 
 def test_a_reply_that_is_not_json_is_an_empty_cell_with_the_reason(matter, settings):
