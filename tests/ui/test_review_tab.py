@@ -205,7 +205,7 @@ def test_review_fills_the_table_filters_sorts_and_opens_the_cited_clause(
     store = ReviewStore(window.matter.catalog)
     insurance = store.get(law.doc_id, "Insurance")
     assert insurance is not None
-    insurance.present, insurance.value = True, "Yes"
+    insurance.present, insurance.value, insurance.reason = True, "Yes", ""
     insurance.citations = [CellCitation(BETA, 1, "a quote that is not on the page", False,
                                         "the quote is not on page 1")]
     store.put(insurance)
@@ -220,15 +220,15 @@ def test_review_fills_the_table_filters_sorts_and_opens_the_cited_clause(
     qtbot.mouseClick(tab.add_filter_button, Qt.MouseButton.LeftButton)
     assert visible_files(tab) == [ALPHA]
     assert tab.count.text() == "1 of 2 documents"
-    tab.add_filter("Change Of Control", "Yes")
+    tab.add_filter("Document Name", "agreement")
     assert visible_files(tab) == [ALPHA]
     tab.add_filter("File", "beta")
     assert visible_files(tab) == []
-    assert tab.chip_texts() == ["Governing Law = new york  ✕", "Change Of Control = Yes  ✕",
-                                "File = beta  ✕"]
+    assert tab.chip_texts() == ["Governing Law = new york  ✕",
+                                "Document Name = agreement  ✕", "File = beta  ✕"]
     qtbot.mouseClick(tab.chip_buttons()[0], Qt.MouseButton.LeftButton)  # removes that one
     assert visible_files(tab) == [BETA]
-    assert tab.chip_texts() == ["Change Of Control = Yes  ✕", "File = beta  ✕"]
+    assert tab.chip_texts() == ["Document Name = agreement  ✕", "File = beta  ✕"]
     qtbot.mouseClick(tab.clear_filters_button, Qt.MouseButton.LeftButton)
     assert visible_files(tab) == [ALPHA, BETA] and tab.chip_texts() == []
     assert tab.count.text() == "2 documents"
@@ -283,16 +283,17 @@ def test_a_correction_shows_as_edited_survives_a_rerun_and_is_exported(
     qtbot.wait(QApplication.doubleClickInterval() + 100)
     assert window.viewer is None  # a double-click corrects; it does not open the clause
 
-    # The context menu's "Correct…" does the same; "clause present" unchecked.
+    # The context menu's "Correct…" does the same; "clause present" checked.
+    assert shown(tab, BETA, "Change Of Control") == "No"
     tab.correct(index(tab, BETA, "Change Of Control"))
     assert tab.correction is not None
-    tab.correction.value_edit.setText("No")
-    tab.correction.present_box.setChecked(False)
+    tab.correction.value_edit.setText("Yes")
+    tab.correction.present_box.setChecked(True)
     tab.correction.accept()
-    assert shown(tab, BETA, "Change Of Control") == "✎ No"
+    assert shown(tab, BETA, "Change Of Control") == "✎ Yes"
     stored = store_of(window).get(doc_id(window, BETA), "Change Of Control")
     assert stored is not None and (stored.value, stored.present, stored.edited) == (
-        "No", False, True)
+        "Yes", True, True)
 
     # Everything else is reviewed again; the corrections stay.
     store_of(window).forget()
@@ -301,7 +302,7 @@ def test_a_correction_shows_as_edited_survives_a_rerun_and_is_exported(
     steps = run_review(qtbot, tab)
     assert (steps[-1].done, steps[-1].total) == (CELLS - 2, CELLS - 2)
     assert shown(tab, ALPHA, "Governing Law") == "✎ New Jersey"
-    assert shown(tab, BETA, "Change Of Control") == "✎ No"
+    assert shown(tab, BETA, "Change Of Control") == "✎ Yes"
     assert shown(tab, BETA, "Governing Law") == "Delaware"
 
     # Columns…: CUAD's 41 terms and the derived ones; a question of one's own.

@@ -28,7 +28,7 @@ from desk.review.job import run_review
 from desk.review.questions import answer_question, question_term
 from desk.review.store import ReviewStore
 from desk.review.terms import BY_NAME, resolve_terms
-from tests.fakes import FakeModel
+from tests.fakes import EXCERPT, FakeModel
 from tests.pdfs import make_pdf
 
 SUPPLY = [
@@ -113,14 +113,29 @@ def test_code_reads_dates_durations_and_governing_law_and_code_computes_the_rest
     assert supply["Anti-Assignment"].present is False
 
 
+def cite_the_sentence_with(word: str):
+    """A fake review reply: present, citing the excerpt sentence that holds `word`."""
+
+    def reply(messages: list[dict[str, str]], schema: dict) -> str:
+        numbers = [int(n) for n, text in EXCERPT.findall(messages[-1]["content"])
+                   if word in text]
+        return json.dumps({"present": bool(numbers), "sentences": numbers[:1]})
+
+    return reply
+
+
 def test_model_cells_quote_the_page_and_are_asked_for_json(matter, settings):
-    model = FakeModel()
+    model = FakeModel(json_reply=cite_the_sentence_with("assign"))
     rows = _review(matter, settings, model, ["Anti-Assignment", "Governing Law"])
-    cell = {r.file: r.cells for r in rows}["Supply Orion.pdf"]["Anti-Assignment"]
+    cells = {r.file: r.cells for r in rows}
+    cell = cells["Supply Orion.pdf"]["Anti-Assignment"]
     assert cell.route == "model" and cell.value == "Yes" and cell.present is True
     assert cell.verified is True
+    assert cell.citations[0].quote == ("7. Assignment. Neither party may assign this Agreement "
+                                       "without the prior written consent of the other party.")
     page = matter.catalog.page(cell.doc_id, cell.citations[0].page)
     assert cell.citations[0].quote in " ".join(page.text.split())
+    assert cells["Hosting Nimbus.pdf"]["Anti-Assignment"].present is False
     # governing law came from code in both documents: the model was asked only yes-no
     assert len(model.schemas) == 2
     assert all(s["required"] == ["present", "sentences"] for s in model.schemas)
@@ -142,8 +157,14 @@ def test_a_value_not_in_the_cited_clause_or_a_made_up_sentence_is_not_found(matt
     assert (invented.value, invented.present) == ("No", False)
     assert invented.reason == ("not found: the model answered 'Yes' but cited sentence 99, "
                                "which it was not shown")
-    right = model_cell(doc, BY_NAME["Anti-Assignment"], sentences,
-                       {"present": True, "sentences": [1, 99]})
+    numbers = [s.n for s in sentences]
+    off_topic = model_cell(doc, BY_NAME["Insurance"], sentences,
+                           {"present": True, "sentences": numbers[:1]})
+    assert off_topic.present is False
+    assert off_topic.reason.endswith("but the clause it cited is not about insurance")
+    law = next(s.n for s in sentences if "governed" in s.text)
+    right = model_cell(doc, BY_NAME["Governing Law"], sentences,
+                       {"found": True, "value": "New York", "sentences": [law, 99]})
     assert right.present is True and len(right.citations) == 1
 
 
