@@ -64,7 +64,10 @@ def make_briefs(matter: Matter, model: AnswerModel | None, settings: Settings,
         progress.message = doc.file_name
         identity = yield from run_review(matter, model, settings,
                                          resolve_terms(IDENTITY_TERMS), [doc], cancel)
-        row.brief = brief(extractor, model, doc, identity[0].cells if identity else {}, cancel)
+        made = brief(extractor, model, doc, identity[0].cells if identity else {}, cancel)
+        if cancel:
+            cancel.raise_if_cancelled()  # a brief cut short is not stored; an earlier one stays
+        row.brief = made
         for sentence in row.brief:  # every citation checked on its page, like a cell's
             check = Cell(doc.id, doc.file_name, "brief", sentence["text"], True,
                          [CellCitation.from_json(c) for c in sentence["citations"]])

@@ -3,8 +3,11 @@ row per document, one column per term), filled in the background by
 `desk.review.job.run_review` with the answering model the chat uses, cell by cell as each
 finishes; sorted and filtered; a cell opens the clause it cites in the source viewer; the
 lawyer corrects cells (kept across re-runs by the store) and exports the table to CSV or Excel.
+Brief makes the selected document's brief (`desk.review.brief.make_briefs`) the same way; the
+pane below the table shows the selected document's brief, each sentence with its citations
+as links to the viewer.
 
-The job runs on the bench pool (long full-CPU model work, one at a time, so an answer never
+A job (review or brief) runs on the bench pool (long full-CPU model work, one at a time, so an answer never
 waits for a thread) through its own connection to the matter, and the window re-reads each
 finished cell from the matter's store on the UI thread."""
 
@@ -12,6 +15,8 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import html
+import textwrap
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
@@ -27,6 +32,7 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
     QTimer,
+    QUrl,
     Signal,
 )
 from PySide6.QtGui import QColor, QFont
@@ -48,9 +54,11 @@ from PySide6.QtWidgets import (
     QMenu,
     QProgressBar,
     QPushButton,
+    QSplitter,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QTableView,
+    QTextBrowser,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -61,6 +69,7 @@ from desk.core.errors import DeskError
 from desk.core.progress import CancelToken, Progress
 from desk.index.matter import Matter, open_matter
 from desk.llm.model import AnswerModel
+from desk.review.brief import make_briefs
 from desk.review.cells import Cell, ReviewRow
 from desk.review.export import write_csv, write_xlsx
 from desk.review.job import derive, review_documents, run_review
@@ -82,6 +91,10 @@ UNVERIFIED_COLOR = QColor("#FFD8A8")  # light orange, as in the Excel export
 EDITED_COLOR = QColor("#DDEBF7")  # light blue, as in the Excel export
 EDITED_MARK = "✎ "
 QUOTE_START_CHARS = 90
+UNVERIFIED_TEXT = "#b54708"  # dark orange: an unverified sentence or citation in the brief
+BRIEF_HINT = "No brief yet — select the document and press Brief."
+BRIEF_CHOOSE = "Select a document to see its brief."
+BRIEF_LINK = "cite"  # the scheme of a citation link in the brief pane: cite:<sentence>:<n>
 _ROOT = QModelIndex()
 
 
@@ -110,11 +123,7 @@ def review_job(matter_name: str, settings: Settings, model: AnswerModel | None,
     model_name = settings.llm.model
 
     def job(cancel: CancelToken) -> Generator[Any, None, ReviewStep]:
-        active = model
-        if active is None:
-            loaded = yield from load_job(loader, model_name, settings.llm)(cancel)
-            yield loaded
-            active = loaded.model
+        active = yield from answer_model(model, loader, model_name, settings, cancel)
         cancel.raise_if_cancelled()
         matter = open_matter(matter_name, settings, create=False)
         try:
@@ -144,10 +153,88 @@ def review_job(matter_name: str, settings: Settings, model: AnswerModel | None,
     return job
 
 
+def answer_model(model: AnswerModel | None, loader: ModelLoader, model_name: str,
+                 settings: Settings, cancel: CancelToken
+                 ) -> Generator[Any, None, AnswerModel]:
+    """The loaded model, else load it (yielding it for the window to keep, as asking does)."""
+    if model is not None:
+        return model
+    loaded = yield from load_job(loader, model_name, settings.llm)(cancel)
+    yield loaded
+    return loaded.model
+
+
+@dataclass(frozen=True)
+class BriefStep:
+    """A snapshot of a brief job's progress (made on the worker thread): documents briefed
+    of those asked, the one in progress, and what was just stored: the identity cells the
+    brief reviewed (document id, term) and the documents whose brief was stored."""
+
+    done: int
+    total: int
+    file: str
+    elapsed_seconds: float
+    cells: list[tuple[int, str]] = field(default_factory=list)
+    briefed: list[int] = field(default_factory=list)
+
+
+def brief_job(matter_name: str, settings: Settings, model: AnswerModel | None,
+              loader: ModelLoader, doc_ids: list[int]
+              ) -> Callable[[CancelToken], Generator[Any, None, BriefStep]]:
+    """Load the model if none is loaded, then (re)make the briefs of these documents through
+    the job's own connection to the matter; each is stored as it finishes. A brief cut short
+    by Cancel is not kept: the document's previous brief (or none) stays."""
+    settings = copy.deepcopy(settings)
+    ids = list(doc_ids)
+    model_name = settings.llm.model
+
+    def job(cancel: CancelToken) -> Generator[Any, None, BriefStep]:
+        active = yield from answer_model(model, loader, model_name, settings, cancel)
+        cancel.raise_if_cancelled()
+        matter = open_matter(matter_name, settings, create=False)
+        try:
+            files = {d.id: d.file_name for d in matter.catalog.documents()}
+            # no brief on the row: make_briefs makes it (again, when the lawyer asks)
+            rows = [ReviewRow(i, files[i]) for i in ids if i in files]
+            steps = make_briefs(matter, active, settings, rows, cancel)
+            outer: Progress | None = None  # make_briefs' own progress (its first item)
+            reported: set[int] = set()
+            step = BriefStep(0, len(rows), "", 0.0)
+            while True:
+                try:
+                    progress: Progress = next(steps)
+                except StopIteration:
+                    return step
+                outer = outer or progress
+                file = outer.message if outer.message in files.values() else ""
+                cells: list[tuple[int, str]] = []
+                briefed: list[int] = []
+                if progress is outer:
+                    briefed = [r.doc_id for r in rows
+                               if r.brief is not None and r.doc_id not in reported]
+                    reported.update(briefed)
+                elif progress.done:  # run_review stored "<file>: <term>" (the identity)
+                    cells = [(r.doc_id, progress.message[len(r.file) + 2:]) for r in rows
+                             if progress.message.startswith(f"{r.file}: ")][:1]
+                step = BriefStep(outer.done, outer.total, file,
+                                 time.monotonic() - outer.started, cells, briefed)
+                yield step
+        finally:
+            matter.close()
+
+    return job
+
+
 def clock(seconds: float) -> str:
     """m:ss"""
     whole = max(0, int(round(seconds)))
     return f"{whole // 60}:{whole % 60:02d}"
+
+
+def brief_step_text(step: BriefStep) -> str:
+    """"Briefing Alpha.pdf · 0 / 1 documents"."""
+    doing = f"Briefing {step.file} · " if step.file and step.done < step.total else ""
+    return f"{doing}{step.done} / {step.total} documents briefed"
 
 
 def step_text(step: ReviewStep) -> str:
@@ -207,6 +294,57 @@ def cell_tooltip(cell: Cell) -> str:
     return "\n".join(citation_lines(cell))
 
 
+# -- briefs as the tab shows them -----------------------------------------------------------
+def _reasons(citations: list[dict[str, Any]]) -> str:
+    reasons = [str(c.get("reason") or "") for c in citations if not c.get("verified")]
+    return "; ".join(dict.fromkeys(r for r in reasons if r)) or "no citation found"
+
+
+def citation_title(citation: dict[str, Any]) -> str:
+    """A citation link's tooltip: the page and the start of the quote, or why it is not
+    verified."""
+    where = f"p. {citation['page']}: {quote_start(str(citation['quote']))}"
+    if citation.get("verified"):
+        return where
+    return f"Not verified: {citation.get('reason') or 'the quote is not on the page'}\n{where}"
+
+
+def brief_html(brief: list[dict[str, Any]]) -> str:
+    """The brief for the pane: a paragraph per sentence, each followed by its citation marks
+    as links ("[p. 3]", BRIEF_LINK:<sentence>:<citation>), one per quote (the identity
+    sentence often cites one sentence for the title, the date and the parties); an
+    unverified sentence or citation is dark orange, why in its tooltip."""
+    paragraphs = []
+    for s, sentence in enumerate(brief):
+        citations = list(sentence.get("citations") or [])
+        text = html.escape(str(sentence.get("text", "")))
+        if not sentence.get("verified"):
+            why = html.escape(f"Not verified: {_reasons(citations)}", quote=True)
+            text = f'<span style="color:{UNVERIFIED_TEXT}" title="{why}">{text}</span>'
+        marks = []
+        seen: set[tuple[str, int, str, bool]] = set()
+        for c, citation in enumerate(citations):
+            key = (str(citation["file"]), int(citation["page"]), str(citation["quote"]),
+                   bool(citation.get("verified")))
+            if key in seen:
+                continue
+            seen.add(key)
+            style = "" if citation.get("verified") else f' style="color:{UNVERIFIED_TEXT}"'
+            title = html.escape(citation_title(citation), quote=True)
+            marks.append(f'<a href="{BRIEF_LINK}:{s}:{c}" title="{title}"{style}>'
+                         f'[p. {int(citation["page"])}]</a>')
+        paragraphs.append(f"<p>{' '.join([text, *marks])}</p>")
+    return "".join(paragraphs)
+
+
+def file_tooltip(file: str, brief: list[dict[str, Any]] | None) -> str:
+    """The file column's tooltip: the file name, then its brief (a line per sentence)."""
+    if not brief:
+        return file
+    lines = [textwrap.fill(str(s.get("text", "")), 90) for s in brief]
+    return "\n\n".join([file, "\n".join(lines)])
+
+
 class ReviewTableModel(QAbstractTableModel):
     """One row per indexed document: the file name, then one column per term."""
 
@@ -219,14 +357,17 @@ class ReviewTableModel(QAbstractTableModel):
         self.terms: list[Term] = []
         self.stored: dict[int, dict[str, Cell]] = {}  # every stored cell, by document and term
         self.shown: dict[int, dict[str, Cell]] = {}  # stored plus derived
+        self.briefs: dict[int, list[dict[str, Any]]] = {}  # stored briefs, by document
         self.today = dt.date.today()
         self._italic = QFont()
         self._italic.setItalic(True)
 
     def set_table(self, docs: list[tuple[int, str]], terms: list[Term],
-                  cells: dict[int, dict[str, Cell]], today: dt.date | None = None) -> None:
+                  cells: dict[int, dict[str, Cell]], today: dt.date | None = None,
+                  briefs: dict[int, list[dict[str, Any]]] | None = None) -> None:
         self.beginResetModel()
         self.docs, self.terms = list(docs), list(terms)
+        self.briefs = {d: list(b) for d, b in (briefs or {}).items()}
         self.today = today or dt.date.today()
         self.stored = {doc_id: dict(cells.get(doc_id, {})) for doc_id, _ in self.docs}
         self.shown = {doc_id: self._row_cells(doc_id, file) for doc_id, file in self.docs}
@@ -244,6 +385,20 @@ class ReviewTableModel(QAbstractTableModel):
         self.stored[cell.doc_id][cell.term] = cell
         self.shown[cell.doc_id] = self._row_cells(cell.doc_id, self.docs[row][1])
         self.dataChanged.emit(self.index(row, 1), self.index(row, len(self.terms)))
+
+    def set_brief(self, doc_id: int, brief: list[dict[str, Any]] | None) -> None:
+        """A brief re-read from the store: the file cell's tooltip shows it."""
+        row = self.row_of(doc_id)
+        if row < 0:
+            return
+        if brief is None:
+            self.briefs.pop(doc_id, None)
+        else:
+            self.briefs[doc_id] = list(brief)
+        self.dataChanged.emit(self.index(row, 0), self.index(row, 0))
+
+    def brief_of(self, doc_id: int) -> list[dict[str, Any]] | None:
+        return self.briefs.get(doc_id)
 
     def row_of(self, doc_id: int) -> int:
         return next((r for r, (d, _) in enumerate(self.docs) if d == doc_id), -1)
@@ -276,9 +431,11 @@ class ReviewTableModel(QAbstractTableModel):
         if not index.isValid() or index.row() >= len(self.docs):
             return None
         if index.column() == 0:
-            file = self.docs[index.row()][1]
-            if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            doc_id, file = self.docs[index.row()]
+            if role == Qt.ItemDataRole.DisplayRole:
                 return file
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return file_tooltip(file, self.briefs.get(doc_id))
             if role == self.SortRole:
                 return file.casefold()
             return None
@@ -514,6 +671,7 @@ class ReviewTab(QWidget):
     sig_open = Signal(str, int, str)  # file, page, quote: open the source viewer there
     sig_step = Signal(object)  # each ReviewStep of the running review
     sig_run_finished = Signal()  # a review ended: done, failed or cancelled
+    sig_brief_finished = Signal()  # a brief run ended: done, failed or cancelled
 
     def __init__(self, host: ReviewHost, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -521,7 +679,10 @@ class ReviewTab(QWidget):
         self.matter_name: str | None = None  # the matter shown
         self.worker: Worker | None = None
         self.running_matter: str | None = None  # the matter the running review fills
+        self.running_kind: str | None = None  # "review" or "brief"
         self.last_step: ReviewStep | None = None
+        self.last_brief_step: BriefStep | None = None
+        self._table_matter: str | None = None  # the matter whose documents the table has
         self.cancelling = False
         self.correction: CellCorrectionDialog | None = None
         self.columns_dialog: ColumnsDialog | None = None
@@ -538,6 +699,12 @@ class ReviewTab(QWidget):
         self.review_button.setToolTip("Fill the cells not reviewed yet with the answering model "
                                       "(loaded on first use). Finished cells are kept.")
         self.review_button.clicked.connect(self.start)
+        self.brief_button = QPushButton("Brief")
+        self.brief_button.setObjectName("review_brief")
+        self.brief_button.setToolTip("Brief the selected document (again, if it has a brief): "
+                                     "what it is, between whom, and its key obligations, "
+                                     "each sentence cited.")
+        self.brief_button.clicked.connect(self.start_brief)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.cancel_button.setToolTip("Stop after the cell in progress; the finished cells "
@@ -557,7 +724,7 @@ class ReviewTab(QWidget):
         self.status = QLabel()
         self.status.setObjectName("review_status")
         actions = QHBoxLayout()
-        for button in (self.review_button, self.cancel_button):
+        for button in (self.review_button, self.brief_button, self.cancel_button):
             actions.addWidget(button)
         actions.addWidget(self.progress)
         actions.addWidget(self.status, 1)
@@ -626,13 +793,33 @@ class ReviewTab(QWidget):
         self._click_timer.setSingleShot(True)
         self._click_timer.timeout.connect(self._open_clicked)
         self._clicked_index: QPersistentModelIndex | None = None
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        for signal in (self.proxy.rowsRemoved, self.proxy.layoutChanged):
+            signal.connect(self._selection_changed)
+
+        self.brief_pane = QTextBrowser()
+        self.brief_pane.setObjectName("review_brief_pane")
+        self.brief_pane.setReadOnly(True)
+        self.brief_pane.setOpenLinks(False)
+        self.brief_pane.setOpenExternalLinks(False)
+        self.brief_pane.anchorClicked.connect(self._brief_link)
+        self.brief_pane.setMinimumHeight(60)
+        self.shown_brief: list[dict[str, Any]] | None = None  # what the pane shows
+        self._pane_html = ""
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self.brief_pane)
+        self.splitter.setStretchFactor(0, 4)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([600, 150])
 
         self.body = QWidget()
         body = QVBoxLayout(self.body)
         body.setContentsMargins(0, 0, 0, 0)
         body.addLayout(actions)
         body.addLayout(filter_bar)
-        body.addWidget(self.table, 1)
+        body.addWidget(self.splitter, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.hint)
@@ -646,9 +833,14 @@ class ReviewTab(QWidget):
         if matter is not None and self.worker is not None and \
                 self.running_matter != matter.name:
             self.cancel()
-            self.host.progress_label.setText(
-                f"The review of “{self.running_matter}” was stopped; its finished cells are "
-                "kept and Review resumes it.")
+            if self.running_kind == "brief":
+                self.host.progress_label.setText(
+                    f"The brief in “{self.running_matter}” was stopped; the briefs it finished "
+                    "are kept.")
+            else:
+                self.host.progress_label.setText(
+                    f"The review of “{self.running_matter}” was stopped; its finished cells "
+                    "are kept and Review resumes it.")
         name = matter.name if matter is not None else None
         for dialog in (self.correction, self.columns_dialog):
             if dialog is not None and name is not None and dialog.matter_name != name:
@@ -658,7 +850,9 @@ class ReviewTab(QWidget):
             self.progress.hide()
         elif name and name == self.running_matter:
             self.progress.show()
-            if self.last_step is not None:
+            if self.running_kind == "brief" and self.last_brief_step is not None:
+                self.status.setText(brief_step_text(self.last_brief_step))
+            elif self.running_kind == "review" and self.last_step is not None:
                 self.status.setText(step_text(self.last_step))
         self.matter_name = name
         self.reload()
@@ -689,7 +883,10 @@ class ReviewTab(QWidget):
         """Re-read the documents, the columns and every stored cell of the open matter."""
         matter = self.host.matter
         store = self.store()
+        kept = self.selected_docs() if self._table_matter == self.matter_name else []
+        column = max(self.table.currentIndex().column(), 0)
         if matter is None or store is None:
+            self._table_matter = None
             self.model.set_table([], [], {})
             self.body.setEnabled(False)
             self.hint.setText("Open or create a matter to review its documents.")
@@ -697,14 +894,19 @@ class ReviewTab(QWidget):
         else:
             docs = [(d.id, d.file_name) for d in matter.catalog.documents()
                     if d.status == "indexed"]
-            self.model.set_table(docs, self.terms(), store.cells())
+            briefs = {doc_id: brief for doc_id, _ in docs
+                      if (brief := store.brief(doc_id)) is not None}
+            self._table_matter = self.matter_name
+            self.model.set_table(docs, self.terms(), store.cells(), briefs=briefs)
             self.body.setEnabled(True)
             self.hint.setText("Import documents into this matter to review them.")
             self.hint.setVisible(not docs)
         self._fit_columns()
         self._update_filter_terms()
+        self.select_docs(kept, column)  # the reset cleared the selection
         self._update_buttons()
         self._update_count()
+        self.show_brief()
 
     def _fit_columns(self) -> None:
         """Widths after the content: the file names (elided in the middle) up to 250 px, a
@@ -733,25 +935,43 @@ class ReviewTab(QWidget):
         models = self.host.models
         job = review_job(matter.name, self.host.settings, models.current(), models.loader,
                          [t.name for t in self.model.terms])
-        self.running_matter = matter.name
-        self.cancelling = False
         self.last_step = None
+        self._run(matter.name, "review", job, "Starting the review…")
+
+    def start_brief(self) -> None:
+        """(Re)make the selected documents' briefs in the background, as a review runs."""
+        matter = self.host.matter
+        doc_ids = self.selected_docs()
+        if matter is None or self.worker is not None or not doc_ids:
+            return
+        models = self.host.models
+        job = brief_job(matter.name, self.host.settings, models.current(), models.loader,
+                        doc_ids)
+        self.last_brief_step = None
+        self._run(matter.name, "brief", job, "Starting the brief…")
+
+    def _run(self, matter_name: str, kind: str, job: Callable[[CancelToken], Any],
+             starting: str) -> None:
+        self.running_matter = matter_name
+        self.running_kind = kind
+        self.cancelling = False
         worker = self.host.workers.bench(job)
         self.worker = worker
         worker.signals.sig_item.connect(self._item)
         worker.signals.sig_done.connect(self._done)
         worker.signals.sig_error.connect(self._failed)
         worker.signals.sig_finished.connect(self._finished)
-        self.progress.setRange(0, 0)  # busy until the job counts the cells
+        self.progress.setRange(0, 0)  # busy until the job counts its work
         self.progress.show()
-        self.status.setText("Starting the review…")
+        self.status.setText(starting)
         self._update_buttons()
 
     def cancel(self) -> None:
         if self.worker is not None:
             self.cancelling = True
             self.worker.cancel.cancel()
-            self.status.setText("Cancelling after the cell in progress…")
+            self.status.setText("Cancelling the brief…" if self.running_kind == "brief"
+                                else "Cancelling after the cell in progress…")
             self._update_buttons()
 
     def _showing_run(self) -> bool:
@@ -778,11 +998,34 @@ class ReviewTab(QWidget):
                 cell = store.get(doc_id, term) if store is not None else None
                 if cell is not None:
                     self.model.set_cell(cell)
+        elif isinstance(item, BriefStep):
+            self.last_brief_step = item
+            if not self._showing_run():
+                return
+            self.progress.setRange(0, max(item.total, 1))
+            self.progress.setValue(item.done if item.total else 1)
+            self.status.setText(brief_step_text(item))
+            store = self.store()
+            if store is None:
+                return
+            for doc_id, term in item.cells:
+                cell = store.get(doc_id, term)
+                if cell is not None:
+                    self.model.set_cell(cell)
+            for doc_id in item.briefed:
+                self.model.set_brief(doc_id, store.brief(doc_id))
+            if item.briefed:
+                self.show_brief()
 
-    def _done(self, step: ReviewStep) -> None:
+    def _done(self, step: ReviewStep | BriefStep) -> None:
         if not self._showing_run():
             return
         self.reload()  # the derived cells and anything written meanwhile
+        if isinstance(step, BriefStep):
+            noun = "document" if step.total == 1 else "documents"
+            self.status.setText(f"Briefed {step.done} / {step.total} {noun} in "
+                                f"{clock(step.elapsed_seconds)}.")
+            return
         if step.total == 0:
             self.status.setText("Every cell is reviewed.")
         else:
@@ -790,6 +1033,13 @@ class ReviewTab(QWidget):
                                 f"{clock(step.elapsed_seconds)}")
 
     def _failed(self, message: str) -> None:
+        if self.cancelling and self.running_kind == "brief":
+            brief = self.last_brief_step
+            if self._showing_run():
+                done = f"{brief.done} / {brief.total} briefed; " if brief else ""
+                self.status.setText(f"Cancelled: {done}a brief cut short is not kept.")
+                self.reload()  # the identity cells the brief reviewed
+            return
         if self.cancelling:
             step = self.last_step
             if self._showing_run():
@@ -797,22 +1047,74 @@ class ReviewTab(QWidget):
                 self.status.setText(f"Cancelled: {done}Review resumes with the rest.")
             return
         if self._showing_run():
-            self.status.setText("The review stopped.")
+            self.status.setText("The brief stopped." if self.running_kind == "brief"
+                                else "The review stopped.")
         self.host.show_error(message)
 
     def _finished(self) -> None:
+        kind = self.running_kind
         self.worker = None
         self.running_matter = None
+        self.running_kind = None
         self.cancelling = False
         self.progress.hide()
         self._update_buttons()
-        self.sig_run_finished.emit()
+        (self.sig_brief_finished if kind == "brief" else self.sig_run_finished).emit()
 
     def _update_buttons(self) -> None:
         running = self.worker is not None
-        self.review_button.setEnabled(not running and self.host.matter is not None)
+        open_matter_ = self.host.matter is not None
+        self.review_button.setEnabled(not running and open_matter_)
+        self.brief_button.setEnabled(not running and open_matter_ and bool(self.selected_docs()))
         self.cancel_button.setEnabled(running and not self.cancelling)
         self.columns_button.setEnabled(not running)
+
+    # -- the brief pane -------------------------------------------------------------------
+    def selected_docs(self) -> list[int]:
+        """The documents of the selected rows, in the view's order."""
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedIndexes()})
+        docs = [self.proxy.mapToSource(self.proxy.index(r, 0)).row() for r in rows]
+        return [self.model.docs[r][0] for r in docs if 0 <= r < len(self.model.docs)]
+
+    def select_docs(self, doc_ids: list[int], column: int = 0) -> None:
+        """Select these documents' rows (the current cell in `column`)."""
+        selection = self.table.selectionModel()
+        for n, doc_id in enumerate(doc_ids):
+            row = self.model.row_of(doc_id)
+            if row < 0:
+                continue
+            where = self.proxy.mapFromSource(self.model.index(row, min(
+                column, self.model.columnCount() - 1)))
+            if where.isValid():
+                flag = (selection.SelectionFlag.ClearAndSelect if n == 0
+                        else selection.SelectionFlag.Select)
+                selection.setCurrentIndex(where, flag)
+
+    def _selection_changed(self, *_: Any) -> None:
+        self._update_buttons()
+        self.show_brief()
+
+    def show_brief(self) -> None:
+        """Show the selected document's stored brief, or a hint."""
+        docs = self.selected_docs()
+        brief = self.model.brief_of(docs[0]) if docs else None
+        hint = html.escape(BRIEF_HINT if docs else BRIEF_CHOOSE)
+        text = brief_html(brief) if brief else f'<p style="color:#667085">{hint}</p>'
+        self.shown_brief = brief
+        if text != self._pane_html:  # unchanged: keep the reader's scroll position
+            self._pane_html = text
+            self.brief_pane.setHtml(text)
+
+    def _brief_link(self, url: QUrl) -> None:
+        """A citation mark: open the viewer at its page with its quote, as a cell does."""
+        parts = url.toString().split(":")
+        if len(parts) != 3 or parts[0] != BRIEF_LINK or self.shown_brief is None:
+            return
+        try:
+            citation = self.shown_brief[int(parts[1])]["citations"][int(parts[2])]
+        except (ValueError, IndexError, KeyError, TypeError):
+            return
+        self.sig_open.emit(str(citation["file"]), int(citation["page"]), str(citation["quote"]))
 
     # -- filters --------------------------------------------------------------------------
     def _update_filter_terms(self) -> None:
