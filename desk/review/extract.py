@@ -105,6 +105,7 @@ VALUE_HINTS = {
     "parties": "List each party's name as written, without its role.",
     "text": "Give a short answer in the contract's words.",
 }
+OFF_TOPIC = "the clause it cited is not about {term}"
 MAX_JSON_TOKENS = {"yes-no": 24, "parties": 120}
 
 
@@ -285,7 +286,26 @@ class Extractor:
                 raise ValueError(text)
         except ValueError:
             return _absent(doc, term, "model", f"the model's reply was not JSON: {text[:80]!r}")
-        return model_cell(doc, term, sentences, reply)
+        cell = model_cell(doc, term, sentences, reply)
+        if not cell.present and cell.reason.endswith(OFF_TOPIC.format(term=term.name.lower())):
+            found = self._best_anchored(doc, term, sentences)
+            if found is not None:
+                # The model judged the clause present but, shown the clauses of several terms
+                # at once, cited another term's: cite the term's own best-matching clause.
+                cell = Cell(doc.id, doc.file_name, term.name, "Yes", True, _cite(doc, [found]),
+                            route="model", reason="the model cited another clause; this is "
+                                                  "the best match for the term")
+        return cell
+
+    def _best_anchored(self, doc: Document, term: Term, shown: list[Sentence]
+                       ) -> Sentence | None:
+        """Of the sentences the model was shown, the one most like the term's clause wording
+        that mentions the term (its anchor words)."""
+        anchored = [x for x in shown if any(re.search(a, x.text, re.I) for a in term.anchors)]
+        if not anchored:
+            return None
+        vectors = self.matter.embedder.embed([term.search_text, *(x.text for x in anchored)])
+        return anchored[int(np.argmax(vectors[1:] @ vectors[0]))]
 
     # -- verification ---------------------------------------------------------------------
     def verify(self, cell: Cell) -> None:
@@ -383,7 +403,7 @@ def model_cell(doc: Document, term: Term, sentences: list[Sentence],
         problem = "the clause it cited does not state that"
     elif term.anchors and not any(re.search(a, s.text, re.I) for a in term.anchors
                                   for s in chosen):
-        problem = f"the clause it cited is not about {term.name.lower()}"
+        problem = OFF_TOPIC.format(term=term.name.lower())
     if problem:
         # Like an answer no citation supports: not found, with the model's draft in the reason.
         return _absent(doc, term, "model", f"not found: the model answered {cell.value!r} "
