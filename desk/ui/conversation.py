@@ -8,7 +8,7 @@ from __future__ import annotations
 import copy
 import html
 from collections.abc import Callable, Generator
-from typing import Any, Protocol
+from typing import Any
 
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtWidgets import (
@@ -39,22 +39,9 @@ from desk.rag.service import AnswerJob, answering_service
 from desk.rag.turns import answer_record
 from desk.review.questions import answer_question
 from desk.ui.answer_html import Turn, feedback_link, render_conversation
-from desk.ui.model_status import LoadedModel, ModelLoader, ModelStatus, load_job
-from desk.ui.workers import Worker, Workers
-
-
-class AskHost(Protocol):
-    """What asking needs of the window."""
-
-    @property
-    def matter(self) -> Matter | None: ...
-
-    settings: Settings
-    workers: Workers
-    models: ModelStatus
-    progress_label: QLabel
-
-    def show_error(self, message: str) -> None: ...
+from desk.ui.host import ModelJobHost
+from desk.ui.model_status import LoadedModel, ModelLoader, load_job
+from desk.ui.workers import Worker
 
 
 def ask_job(matter: Matter, settings: Settings, model: AnswerModel | None, loader: ModelLoader,
@@ -162,7 +149,7 @@ class ConversationPanel(QWidget):
     sig_passages = Signal(list)  # the evidence of the answer being written; [] clears it
     sig_finished = Signal()  # an answer ended: done, failed or stopped
 
-    def __init__(self, host: AskHost, parent: QWidget | None = None) -> None:
+    def __init__(self, host: ModelJobHost, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.host = host
         self.conversation_id: int | None = None

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -83,8 +83,9 @@ from desk.review.terms import (
     resolve_terms,
     with_inputs,
 )
-from desk.ui.model_status import LoadedModel, ModelLoader, ModelStatus, load_job
-from desk.ui.workers import Worker, Workers
+from desk.ui.host import ModelJobHost
+from desk.ui.model_status import LoadedModel, ModelLoader, load_job
+from desk.ui.workers import Worker
 
 FILE_COLUMN = "File"
 UNVERIFIED_COLOR = QColor("#FFD8A8")  # light orange, as in the Excel export
@@ -653,27 +654,13 @@ class ColumnsDialog(QDialog):
 
 
 # -- the tab --------------------------------------------------------------------------------
-class ReviewHost(Protocol):
-    """What the review needs of the window."""
-
-    @property
-    def matter(self) -> Matter | None: ...
-
-    settings: Settings
-    workers: Workers
-    models: ModelStatus
-    progress_label: QLabel
-
-    def show_error(self, message: str) -> None: ...
-
-
 class ReviewTab(QWidget):
     sig_open = Signal(str, int, str)  # file, page, quote: open the source viewer there
     sig_step = Signal(object)  # each ReviewStep of the running review
     sig_run_finished = Signal()  # a review ended: done, failed or cancelled
     sig_brief_finished = Signal()  # a brief run ended: done, failed or cancelled
 
-    def __init__(self, host: ReviewHost, parent: QWidget | None = None) -> None:
+    def __init__(self, host: ModelJobHost, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.host = host
         self.matter_name: str | None = None  # the matter shown
