@@ -359,3 +359,18 @@ def test_corrections_export_as_a_review_set_that_eval_scores(matter, settings, t
         return report["values"]["Governing Law"]["correct"]
 
     assert (scored("Delaware"), scored("Ohio")) == (0, 1)
+
+
+def test_a_present_clause_cited_off_topic_cites_the_terms_own_best_clause(matter, settings):
+    """Shown one block for several terms, a model may judge rightly and cite another term's
+    sentence: the cell then cites the term's best-matching sentence and says so."""
+    model = FakeModel()  # always "present", always sentence 1 (the title sentence)
+    rows = {r.file: r.cells for r in _review(matter, settings, model,
+                                             ["Anti-Assignment", "Insurance"])}
+    cell = rows["Supply Orion.pdf"]["Anti-Assignment"]
+    assert (cell.value, cell.present, cell.verified) == ("Yes", True, True)
+    assert cell.citations[0].quote.startswith("7. Assignment. Neither party may assign")
+    assert cell.reason == "the model cited another clause; this is the best match for the term"
+    # nothing mentions insurance, so nothing can be cited for it
+    assert rows["Supply Orion.pdf"]["Insurance"].present is False
+    assert rows["Hosting Nimbus.pdf"]["Anti-Assignment"].present is False
