@@ -106,6 +106,11 @@ VALUE_HINTS = {
     "text": "Give a short answer in the contract's words.",
 }
 OFF_TOPIC = "the clause it cited is not about {term}"
+# A definition ('"Change in Control" means …') names a term; it grants, restricts or caps
+# nothing, so it is never the clause a yes-no term asks for.
+DEFINITION = re.compile(r"^\W*(?:\d[\d.]*\s+)?[\"“][^\"”]{2,60}[\"”]\s*(?:\([^)]*\)\s*)?"
+                        r"(?:shall\s+)?(?:means?|has\s+the\s+meaning|is\s+defined|"
+                        r"shall\s+have\s+the\s+meaning|refers?\s+to|includes?)\b", re.I)
 MAX_JSON_TOKENS = {"yes-no": 24, "parties": 120}
 
 
@@ -300,8 +305,9 @@ class Extractor:
     def _best_anchored(self, doc: Document, term: Term, shown: list[Sentence]
                        ) -> Sentence | None:
         """Of the sentences the model was shown, the one most like the term's clause wording
-        that mentions the term (its anchor words)."""
-        anchored = [x for x in shown if any(re.search(a, x.text, re.I) for a in term.anchors)]
+        that mentions the term (its anchor words) and is not a definition."""
+        anchored = [x for x in shown if any(re.search(a, x.text, re.I) for a in term.anchors)
+                    and not DEFINITION.search(x.text)]
         if not anchored:
             return None
         vectors = self.matter.embedder.embed([term.search_text, *(x.text for x in anchored)])
@@ -404,6 +410,8 @@ def model_cell(doc: Document, term: Term, sentences: list[Sentence],
     elif term.anchors and not any(re.search(a, s.text, re.I) for a in term.anchors
                                   for s in chosen):
         problem = OFF_TOPIC.format(term=term.name.lower())
+    elif term.value_type == "yes-no" and all(DEFINITION.search(s.text) for s in chosen):
+        problem = "the clause it cited only defines a word"
     if problem:
         # Like an answer no citation supports: not found, with the model's draft in the reason.
         return _absent(doc, term, "model", f"not found: the model answered {cell.value!r} "
