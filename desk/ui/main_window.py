@@ -297,7 +297,8 @@ class MainWindow(QMainWindow):
         if changing and self.import_worker is not None:
             return "Documents are being imported."
         if changing and self.review.worker is not None:
-            return "A review is running."
+            return ("Briefs are being written." if self.review.running_kind == "brief"
+                    else "A review is running.")
         return ""
 
     def open_sample(self) -> None:
