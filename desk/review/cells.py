@@ -73,7 +73,8 @@ class Cell:
         return {"value": self.value, "present": self.present, "verified": self.verified,
                 "citations": [c.to_json() for c in self.citations], "typed": self.typed,
                 "route": self.route, "reason": self.reason, "formula": self.formula,
-                "inputs": list(self.inputs), "edited": self.edited, "original": self.original}
+                "inputs": list(self.inputs), "edited": self.edited, "original": self.original,
+                "seconds": self.seconds}
 
     @classmethod
     def from_json(cls, doc_id: int, file: str, term: str, data: dict[str, Any]) -> Cell:

@@ -62,7 +62,6 @@ class ReviewStore:
 
     def _write(self, cell: Cell) -> None:
         data = cell.to_json()
-        data["seconds"] = cell.seconds
         with self.catalog.transaction() as db:
             db.execute("INSERT OR REPLACE INTO review_cells(doc_id, term, cell_json, updated_at) "
                        "VALUES (?, ?, ?, ?)", (cell.doc_id, cell.term, json.dumps(data),
