@@ -9,6 +9,7 @@ import datetime as dt
 from collections.abc import Generator
 
 from desk.config.settings import Settings
+from desk.core.errors import DeskError
 from desk.core.progress import CancelToken, Progress
 from desk.core.types import Document
 from desk.index.matter import Matter
@@ -25,8 +26,6 @@ def review_documents(matter: Matter, files: list[str] | None = None) -> list[Doc
     docs = [d for d in matter.catalog.documents() if d.status == "indexed"]
     if not files:
         return docs
-    from desk.core.errors import DeskError
-
     chosen: list[Document] = []
     for name in files:
         found = [d for d in docs if d.file_name.casefold() == name.casefold()
@@ -46,11 +45,12 @@ def run_review(matter: Matter, model: AnswerModel | None, settings: Settings,
     store = ReviewStore(matter.catalog)
     docs = documents if documents is not None else review_documents(matter)
     wanted = [t for t in with_inputs(terms) if t.kind != "derived"]
-    todo = [(doc, term) for doc in docs for term in wanted if not store.has(doc.id, term.name)]
+    known: dict[int, dict[str, Cell]] = store.cells([d.id for d in docs])
+    todo = [(doc, term) for doc in docs for term in wanted
+            if term.name not in known.get(doc.id, {})]
     progress = Progress("review", 0, len(todo), "Reviewing")
     yield progress
     extractor = Extractor(matter, model, settings, route)
-    known: dict[int, dict[str, Cell]] = store.cells([d.id for d in docs])
     current: int | None = None
     for doc, term in todo:
         if cancel:
@@ -62,8 +62,7 @@ def run_review(matter: Matter, model: AnswerModel | None, settings: Settings,
         cell = extractor.cell(doc, term, known.get(doc.id, {}), cancel)
         if cancel and cancel.cancelled:
             break  # a cell cut short by cancel is not stored
-        store.put(cell)
-        known.setdefault(doc.id, {})[term.name] = store.get(doc.id, term.name) or cell
+        known.setdefault(doc.id, {})[term.name] = store.put(cell)
         progress.done += 1
         yield progress
     if cancel:

@@ -53,12 +53,14 @@ class ReviewStore:
                            list(enumerate(dict.fromkeys(names))))
 
     # -- cells ----------------------------------------------------------------------------
-    def put(self, cell: Cell) -> None:
-        """Store a cell Desk made, unless the lawyer has corrected that cell."""
+    def put(self, cell: Cell) -> Cell:
+        """Store a cell Desk made, unless the lawyer has corrected that cell; return the
+        cell the table now holds (the correction, or this one)."""
         current = self.get(cell.doc_id, cell.term)
         if current is not None and current.edited:
-            return
+            return current
         self._write(cell)
+        return cell
 
     def _write(self, cell: Cell) -> None:
         data = cell.to_json()
@@ -84,19 +86,14 @@ class ReviewStore:
                                                                      json.loads(data))
         return result
 
-    def has(self, doc_id: int, term: str) -> bool:
-        return self.catalog.db.execute("SELECT 1 FROM review_cells WHERE doc_id=? AND term=?",
-                                       (doc_id, term)).fetchone() is not None
-
     def forget(self, doc_ids: list[int] | None = None, terms: list[str] | None = None,
                keep_edited: bool = True) -> None:
         """Drop stored cells so a run makes them again (corrections stay unless asked)."""
-        for doc_id, cells in self.cells(doc_ids).items():
-            for term, cell in cells.items():
-                if (terms is None or term in terms) and not (keep_edited and cell.edited):
-                    with self.catalog.transaction() as db:
-                        db.execute("DELETE FROM review_cells WHERE doc_id=? AND term=?",
-                                   (doc_id, term))
+        doomed = [(doc_id, term) for doc_id, cells in self.cells(doc_ids).items()
+                  for term, cell in cells.items()
+                  if (terms is None or term in terms) and not (keep_edited and cell.edited)]
+        with self.catalog.transaction() as db:
+            db.executemany("DELETE FROM review_cells WHERE doc_id=? AND term=?", doomed)
 
     def correct(self, doc_id: int, term: str, value: str, present: bool | None = None) -> Cell:
         """The lawyer's correction: shown as edited, kept across re-runs; what Desk found
