@@ -264,12 +264,8 @@ class ConversationPanel(QWidget):
         job = ask_job(matter, self.host.settings, models.current(), models.loader, question,
                       self.conversation_id)
         self._set_answering(True)
-        worker = self.host.workers.read(job)
-        self.worker = worker
-        worker.signals.sig_item.connect(self._item)
-        worker.signals.sig_done.connect(self._done)
-        worker.signals.sig_error.connect(self._failed)
-        worker.signals.sig_finished.connect(self._finished)
+        self.worker = self.host.workers.read(job, on_item=self._item, on_done=self._done,
+                                             on_error=self._failed, on_finished=self._finished)
 
     def stop(self) -> None:
         if self.worker is not None:

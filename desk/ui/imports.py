@@ -67,13 +67,11 @@ class ImportOperation(QObject):
         self.progress.setValue(0)
         self.progress.show()
         self.cancel_button.show()
-        worker = self.workers.write(import_job(matter_name, settings, paths))
-        self.worker = worker
         self._reading = None
-        worker.signals.sig_item.connect(self._progress)
-        worker.signals.sig_done.connect(self._done)
-        worker.signals.sig_error.connect(self.on_error)
-        worker.signals.sig_finished.connect(self._finished)
+        worker = self.workers.write(import_job(matter_name, settings, paths),
+                                    on_item=self._progress, on_done=self._done,
+                                    on_error=self.on_error, on_finished=self._finished)
+        self.worker = worker
         return worker
 
     def cancel(self) -> None:

@@ -355,9 +355,8 @@ class MainWindow(QMainWindow):
     def remove_documents(self, paths: list[str]) -> None:
         if self.matter is None:
             return
-        worker = self.workers.write(remove_job(self.matter.name, self.settings, paths))
-        worker.signals.sig_error.connect(self.show_error)
-        worker.signals.sig_finished.connect(self._reload_matter)
+        self.workers.write(remove_job(self.matter.name, self.settings, paths),
+                           on_error=self.show_error, on_finished=self._reload_matter)
 
     # -- model and memo ---------------------------------------------------------------------
     def open_optimization_panel(self) -> None:

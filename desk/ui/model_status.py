@@ -103,11 +103,9 @@ class ModelStatus(QObject):
         release_services()  # the old model is not kept alive by the last answering service
         self.loads += 1
         self.update()
-        worker = self.workers.read(load_job(self.loader, name, self.settings.llm))
-        worker.signals.sig_done.connect(self.set_loaded)
-        worker.signals.sig_finished.connect(self._reload_finished)
-        if self.on_error is not None:
-            worker.signals.sig_error.connect(self.on_error)
+        self.workers.read(load_job(self.loader, name, self.settings.llm),
+                          on_done=self.set_loaded, on_finished=self._reload_finished,
+                          on_error=self.on_error)
 
     def _reload_finished(self) -> None:
         self.loads -= 1

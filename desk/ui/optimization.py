@@ -300,12 +300,12 @@ class OptimizationPanel(QDialog):
         for button in (self.create_button, self.bench_button, self.apply_button):
             button.setEnabled(False)
         self.cancel_button.setEnabled(True)
-        worker = self.workers.bench(job)  # its own pool: imports and answers go on meanwhile
+        # its own pool: imports and answers go on meanwhile
+        worker = self.workers.bench(job, on_item=self._progress,
+                                    on_done=lambda _: self.status.setText(done_message),
+                                    on_error=self.status.setText,
+                                    on_finished=self._job_finished)
         self.job_cancel = worker.cancel
-        worker.signals.sig_item.connect(self._progress)
-        worker.signals.sig_done.connect(lambda _: self.status.setText(done_message))
-        worker.signals.sig_error.connect(self.status.setText)
-        worker.signals.sig_finished.connect(self._job_finished)
 
     def _progress(self, progress: Progress) -> None:
         self.progress.setMaximum(max(progress.total, 1))

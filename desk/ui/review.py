@@ -942,12 +942,9 @@ class ReviewTab(QWidget):
         self.running_matter = matter_name
         self.running_kind = kind
         self.cancelling = False
-        worker = self.host.workers.bench(job)
-        self.worker = worker
-        worker.signals.sig_item.connect(self._item)
-        worker.signals.sig_done.connect(self._done)
-        worker.signals.sig_error.connect(self._failed)
-        worker.signals.sig_finished.connect(self._finished)
+        self.worker = self.host.workers.bench(job, on_item=self._item, on_done=self._done,
+                                              on_error=self._failed,
+                                              on_finished=self._finished)
         self.progress.setRange(0, 0)  # busy until the job counts its work
         self.progress.show()
         self.status.setText(starting)

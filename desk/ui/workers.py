@@ -59,7 +59,14 @@ class Worker(QRunnable):
             self.signals.sig_finished.emit()
 
 
+Slot = Callable[..., Any] | None  # None: not connected
+Handlers = dict[str, Slot]  # on_item, on_done, on_error, on_finished
+
+
 class Workers:
+    """Starts jobs on the pools; each call takes the slots for the worker's signals
+    (on_item, on_done, on_error, on_finished), connected before the job starts."""
+
     def __init__(self) -> None:
         self.writer = QThreadPool()
         self.writer.setMaxThreadCount(1)
@@ -69,9 +76,18 @@ class Workers:
         self.bench_pool.setMaxThreadCount(1)
         self.running: list[Worker] = []
 
-    def _start(self, pool: QThreadPool, worker: Worker) -> Worker:
+    def _start(self, pool: QThreadPool, worker: Worker, handlers: Handlers) -> Worker:
+        """Connect the caller's slots, then start: a job that yields (or ends) at once must
+        not emit before anyone listens, or its first items are lost."""
         self.running.append(worker)
-        worker.signals.sig_finished.connect(lambda: self._forget(worker))
+        signals = worker.signals
+        for signal, slot in ((signals.sig_item, handlers.get("on_item")),
+                             (signals.sig_done, handlers.get("on_done")),
+                             (signals.sig_error, handlers.get("on_error")),
+                             (signals.sig_finished, handlers.get("on_finished"))):
+            if slot is not None:
+                signal.connect(slot)
+        signals.sig_finished.connect(lambda: self._forget(worker))
         pool.start(worker)
         return worker
 
@@ -79,15 +95,15 @@ class Workers:
         if worker in self.running:
             self.running.remove(worker)
 
-    def write(self, job: Callable[[CancelToken], Iterator[Any]]) -> Worker:
-        return self._start(self.writer, Worker(job))
+    def write(self, job: Callable[[CancelToken], Iterator[Any]], **handlers: Slot) -> Worker:
+        return self._start(self.writer, Worker(job), handlers)
 
-    def read(self, job: Callable[[CancelToken], Iterator[Any]]) -> Worker:
-        return self._start(self.reader, Worker(job))
+    def read(self, job: Callable[[CancelToken], Iterator[Any]], **handlers: Slot) -> Worker:
+        return self._start(self.reader, Worker(job), handlers)
 
-    def bench(self, job: Callable[[CancelToken], Iterator[Any]]) -> Worker:
+    def bench(self, job: Callable[[CancelToken], Iterator[Any]], **handlers: Slot) -> Worker:
         """Model benchmarks and quantizing: one at a time, beside imports and answers."""
-        return self._start(self.bench_pool, Worker(job))
+        return self._start(self.bench_pool, Worker(job), handlers)
 
     def pools(self) -> tuple[QThreadPool, ...]:
         return (self.writer, self.reader, self.bench_pool)
