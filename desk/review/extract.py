@@ -254,7 +254,8 @@ class Extractor:
             sentences = self.evidence(doc, term)
         cell: Cell | None = None
         if self.route in ("auto", "code"):
-            whole = [Sentence(0, page, text) for page, text in self.sentences_of(doc)[0]]
+            whole = ([Sentence(0, page, text) for page, text in self.sentences_of(doc)[0]]
+                     if term.name in WHOLE_DOCUMENT_RULES else None)
             cell = code_cell(doc, term, sentences, known or {}, whole)
         model_may = self.route == "model" or (self.route == "auto"
                                               and term.name not in CODE_ONLY_TERMS)
@@ -310,8 +311,11 @@ class Extractor:
                     and not DEFINITION.search(x.text)]
         if not anchored:
             return None
-        vectors = self.matter.embedder.embed([term.search_text, *(x.text for x in anchored)])
-        return anchored[int(np.argmax(vectors[1:] @ vectors[0]))]
+        found, vectors = self.sentences_of(doc)  # the shown sentences' embeddings, kept
+        row = {key: i for i, key in enumerate(found)}
+        query = self.matter.embedder.embed([term.search_text])[0]
+        scores = vectors[[row[(x.page, x.text)] for x in anchored]] @ query
+        return anchored[int(np.argmax(scores))]
 
     # -- verification ---------------------------------------------------------------------
     def verify(self, cell: Cell) -> None:
