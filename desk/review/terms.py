@@ -37,8 +37,48 @@ class Term:
         return f"{self.name}. {self.query}" if self.kind in ("yes-no", "answer") else self.query
 
 
+ANCHORS: dict[str, tuple[str, ...]] = {
+    "Most Favored Nation": (r"favou?r", r"better\s+terms", r"lower\s+price"),
+    "Competitive Restriction Exception": (r"notwithstanding", r"except", r"provided",
+                                          r"nothing", r"shall\s+not\s+(?:prevent|restrict|"
+                                          r"prohibit|apply)"),
+    "Non-Compete": (r"compet",),
+    "Exclusivity": (r"exclusiv", r"\bsole(?:ly)?\b", r"\bonly\b"),
+    "No-Solicit Of Customers": (r"solicit", r"customer", r"client"),
+    "No-Solicit Of Employees": (r"solicit", r"\bhir(?:e|ing)", r"employ"),
+    "Non-Disparagement": (r"disparag", r"derogatory", r"defam", r"negative"),
+    "Termination For Convenience": (r"terminat",),
+    "Rofr/Rofo/Rofn": (r"first\s+(?:refusal|offer|negotiat|right)", r"right\s+of\s+first"),
+    "Change Of Control": (r"change\s+(?:of|in)\s+(?:the\s+)?control", r"merge", r"acqui",
+                          r"substantially\s+all", r"controlling", r"majority"),
+    "Anti-Assignment": (r"assign", r"transfer"),
+    "Revenue/Profit Sharing": (r"revenue", r"profit", r"royalt", r"percent", r"%", r"share"),
+    "Price Restrictions": (r"pric", r"\bfees?\b", r"\brates?\b"),
+    "Minimum Commitment": (r"minimum", r"at\s+least", r"not\s+less\s+than"),
+    "Volume Restriction": (r"exceed", r"in\s+excess", r"maximum", r"limit", r"\bcap\b"),
+    "Ip Ownership Assignment": (r"assign", r"\bown", r"title", r"property", r"work\s+made"),
+    "Joint Ip Ownership": (r"joint", r"co-?own", r"shared"),
+    "License Grant": (r"licen[cs]", r"right\s+to\s+use"),
+    "Non-Transferable License": (r"transfer", r"sublicen", r"assign"),
+    "Affiliate License-Licensor": (r"affiliate",),
+    "Affiliate License-Licensee": (r"affiliate",),
+    "Unlimited/All-You-Can-Eat-License": (r"unlimited", r"enterprise", r"any\s+number"),
+    "Irrevocable Or Perpetual License": (r"irrevocab", r"perpetu"),
+    "Source Code Escrow": (r"escrow", r"source\s+code"),
+    "Post-Termination Services": (r"terminat", r"expir"),
+    "Audit Rights": (r"audit", r"inspect", r"examin", r"\bbooks\b", r"records"),
+    "Uncapped Liability": (r"liab", r"limitation", r"exclu"),
+    "Cap On Liability": (r"liab", r"exceed", r"limit", r"damages"),
+    "Liquidated Damages": (r"liquidated", r"termination\s+fee", r"penalt", r"break\s+fee"),
+    "Warranty Duration": (r"warrant",),
+    "Insurance": (r"insur",),
+    "Covenant Not To Sue": (r"contest", r"challeng", r"\bsue\b", r"claim", r"action"),
+    "Third Party Beneficiary": (r"beneficiar",),
+}
+
+
 def _yes_no(name: str, question: str, query: str, *keywords: str) -> Term:
-    return Term(name, "yes-no", "yes-no", question, query, keywords)
+    return Term(name, "yes-no", "yes-no", question, query, keywords, ANCHORS.get(name, ()))
 
 
 def _answer(name: str, value_type: str, question: str, query: str, *keywords: str) -> Term:
@@ -231,46 +271,6 @@ CUAD_TERMS: tuple[Term, ...] = (
             "third party beneficiar", "third-party beneficiar"),
 )
 
-ANCHORS: dict[str, tuple[str, ...]] = {
-    "Most Favored Nation": (r"favou?r", r"better\s+terms", r"lower\s+price"),
-    "Competitive Restriction Exception": (r"notwithstanding", r"except", r"provided",
-                                          r"nothing", r"shall\s+not\s+(?:prevent|restrict|"
-                                          r"prohibit|apply)"),
-    "Non-Compete": (r"compet",),
-    "Exclusivity": (r"exclusiv", r"\bsole(?:ly)?\b", r"\bonly\b"),
-    "No-Solicit Of Customers": (r"solicit", r"customer", r"client"),
-    "No-Solicit Of Employees": (r"solicit", r"\bhir(?:e|ing)", r"employ"),
-    "Non-Disparagement": (r"disparag", r"derogatory", r"defam", r"negative"),
-    "Termination For Convenience": (r"terminat",),
-    "Rofr/Rofo/Rofn": (r"first\s+(?:refusal|offer|negotiat|right)", r"right\s+of\s+first"),
-    "Change Of Control": (r"change\s+(?:of|in)\s+(?:the\s+)?control", r"merge", r"acqui",
-                          r"substantially\s+all", r"controlling", r"majority"),
-    "Anti-Assignment": (r"assign", r"transfer"),
-    "Revenue/Profit Sharing": (r"revenue", r"profit", r"royalt", r"percent", r"%", r"share"),
-    "Price Restrictions": (r"pric", r"\bfees?\b", r"\brates?\b"),
-    "Minimum Commitment": (r"minimum", r"at\s+least", r"not\s+less\s+than"),
-    "Volume Restriction": (r"exceed", r"in\s+excess", r"maximum", r"limit", r"\bcap\b"),
-    "Ip Ownership Assignment": (r"assign", r"\bown", r"title", r"property", r"work\s+made"),
-    "Joint Ip Ownership": (r"joint", r"co-?own", r"shared"),
-    "License Grant": (r"licen[cs]", r"right\s+to\s+use"),
-    "Non-Transferable License": (r"transfer", r"sublicen", r"assign"),
-    "Affiliate License-Licensor": (r"affiliate",),
-    "Affiliate License-Licensee": (r"affiliate",),
-    "Unlimited/All-You-Can-Eat-License": (r"unlimited", r"enterprise", r"any\s+number"),
-    "Irrevocable Or Perpetual License": (r"irrevocab", r"perpetu"),
-    "Source Code Escrow": (r"escrow", r"source\s+code"),
-    "Post-Termination Services": (r"terminat", r"expir"),
-    "Audit Rights": (r"audit", r"inspect", r"examin", r"\bbooks\b", r"records"),
-    "Uncapped Liability": (r"liab", r"limitation", r"exclu"),
-    "Cap On Liability": (r"liab", r"exceed", r"limit", r"damages"),
-    "Liquidated Damages": (r"liquidated", r"termination\s+fee", r"penalt", r"break\s+fee"),
-    "Warranty Duration": (r"warrant",),
-    "Insurance": (r"insur",),
-    "Covenant Not To Sue": (r"contest", r"challeng", r"\bsue\b", r"claim", r"action"),
-    "Third Party Beneficiary": (r"beneficiar",),
-}
-CUAD_TERMS = tuple(Term(t.name, t.kind, t.value_type, t.question, t.query, t.keywords,
-                        ANCHORS.get(t.name, ())) for t in CUAD_TERMS)
 BY_NAME = {t.name: t for t in CUAD_TERMS}
 
 DERIVED_TERMS: tuple[Term, ...] = (
