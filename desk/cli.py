@@ -333,7 +333,7 @@ def cmd_review(args: argparse.Namespace) -> int:
         store = ReviewStore(matter.catalog)
         terms = resolve_terms(_term_list(args.terms) or store.columns() or None)
         if args.action == "eval":
-            return _review_eval(args, matter, settings, terms)
+            return _review_eval(args, matter, settings, store, terms)
         if args.action == "corrections":
             from desk.core.files import atomic_write_text
             from desk.review.store import corrections_set
@@ -394,7 +394,8 @@ def _term_list(text: str | None) -> list[str]:
     return [t.strip() for t in text.split(separator) if t.strip()]
 
 
-def _review_eval(args: argparse.Namespace, matter: Any, settings: Any, terms: list[Any]) -> int:
+def _review_eval(args: argparse.Namespace, matter: Any, settings: Any, store: Any,
+                 terms: list[Any]) -> int:
     from desk.evaluation.review import (
         format_report,
         keyword_baseline,
@@ -402,7 +403,6 @@ def _review_eval(args: argparse.Namespace, matter: Any, settings: Any, terms: li
         score_review,
     )
     from desk.review.job import run_review
-    from desk.review.store import ReviewStore
 
     if not args.set:
         raise DeskError("desk review eval needs --set FILE.json (a review set).")
@@ -411,7 +411,7 @@ def _review_eval(args: argparse.Namespace, matter: Any, settings: Any, terms: li
     files = [d["file"] for d in review_set["documents"] if d["file"] in by_name]
     if not files:
         raise DeskError(f"None of the set's documents is in matter {matter.name!r}.")
-    limit = args.limit
+    limit = 0
     if args.documents and len(args.documents) == 1 and args.documents[0].isdigit():
         limit = int(args.documents[0])  # `review eval --documents N`: the first N of the set
     elif args.documents:
@@ -420,7 +420,6 @@ def _review_eval(args: argparse.Namespace, matter: Any, settings: Any, terms: li
     if limit:
         files = files[:limit]
     docs = [by_name[f] for f in files]
-    store = ReviewStore(matter.catalog)
     if not args.keep:  # measure fresh extraction (a lawyer's corrections stay untouched)
         store.forget([d.id for d in docs], [t.name for t in terms])
     model = None if args.route == "code" else load_model(args.model, args.json)
@@ -609,7 +608,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--matter", default=DEFAULT_MATTER)
     p.add_argument("--terms", help="comma-separated CUAD categories or your own questions "
                    "(default: the matter's columns, else the default set)")
-    p.add_argument("--documents", nargs="+", help="review only these documents (file names)")
+    p.add_argument("--documents", nargs="+", help="review only these documents (file names); "
+                   "eval: these, or N for the set's first N")
     p.add_argument("--route", default="auto", choices=["auto", "code", "model"],
                    help="auto: code where a pattern is reliable, else the model")
     p.add_argument("--model", help="model name (default: the settings' model)")
@@ -620,8 +620,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", help="export the table as CSV to this file")
     p.add_argument("--xlsx", help="export the table as XLSX to this file")
     p.add_argument("--set", help="eval: the review set (e.g. cuad-dev-review.json)")
-    p.add_argument("--limit", "--documents-count", type=int, default=0, dest="limit",
-                   help="eval: only the first N documents of the set")
     p.add_argument("--keep", action="store_true",
                    help="eval: score the stored cells instead of extracting afresh")
     p.add_argument("--evidence", default="shared", choices=["shared", "per-term"],
