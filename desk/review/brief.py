@@ -89,8 +89,8 @@ def brief(extractor: Extractor, model: AnswerModel | None, doc: Document,
         sentences.append(identity)
     if model is None:
         return sentences
-    everything = [Sentence(0, page, text) for page, text in extractor.sentences_of(doc)[0]]
-    vectors = extractor.sentences_of(doc)[1]
+    found, vectors = extractor.sentences_of(doc)
+    everything = [Sentence(0, page, text) for page, text in found]
     parts: list[list[int]] = []
     for i, sentence in enumerate(everything):
         part = (sentence.page - 1) // PART_PAGES
