@@ -35,6 +35,37 @@ def make_scanned_pdf(path: Path, with_text_page: bool = False) -> Path:
     return path
 
 
+def make_image_pdf(path: Path, pages: list[str | None], rotate: int = 0, dpi: int = 200,
+                   jpeg: bool = False) -> Path:
+    """Pages as a scanner makes them: each text is laid out, rendered to a grey image and only
+    the image is kept (turned by `rotate` degrees, JPEG-compressed if asked). A None page keeps
+    its text layer: a mixed document."""
+    doc = pymupdf.open()
+    for text in pages:
+        page = doc.new_page(width=612, height=792)
+        if text is None:
+            page.insert_textbox(pymupdf.Rect(72, 72, 540, 740), CONTRACT_PAGES[0], fontsize=11)
+            continue
+        source = pymupdf.open()
+        drawn = source.new_page(width=612, height=792)
+        drawn.insert_textbox(pymupdf.Rect(72, 72, 540, 740), text, fontsize=11)
+        pix = drawn.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY)
+        if rotate:
+            # a page fed in sideways: the image (and the page) turned, the text with it
+            turned = pymupdf.open()
+            shown = turned.new_page(width=792, height=612) if rotate % 180 else \
+                turned.new_page(width=612, height=792)
+            shown.show_pdf_page(shown.rect, source, 0, rotate=rotate)
+            pix = shown.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY)
+            page.set_mediabox(shown.rect)
+        image = pix.tobytes("jpeg", jpg_quality=80) if jpeg else pix.tobytes("png")
+        page.insert_image(page.rect, stream=image)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc.save(path)
+    doc.close()
+    return path
+
+
 def make_encrypted_pdf(path: Path) -> Path:
     doc = pymupdf.open()
     doc.new_page().insert_text((72, 72), "Privileged and confidential settlement terms.")

@@ -17,17 +17,25 @@ class Word:
     end: int
 
 
+# Where a page's text comes from: its text layer, OCR, OCR still to do, or nowhere (no usable
+# text layer and OCR skipped or failed).
+TEXT_LAYER, OCR_DONE, OCR_PENDING, NO_TEXT = "text", "ocr", "pending", "none"
+
+
 @dataclass
 class Page:
-    """Extracted text of one page (1-based number) plus the word boxes that make highlighting exact."""
+    """Extracted text of one page (1-based number) plus the word boxes that make highlighting
+    exact; `confidence` is OCR's mean word confidence (0-100) on an OCR page."""
 
     number: int
     text: str
     words: list[Word] = field(default_factory=list)
+    source: str = TEXT_LAYER
+    confidence: float | None = None
 
     @property
     def needs_ocr(self) -> bool:
-        return not self.text.strip()
+        return self.source in (OCR_PENDING, NO_TEXT)
 
 
 @dataclass
@@ -39,7 +47,15 @@ class Document:
     page_count: int
     status: str  # "indexed", "failed"
     error: str = ""
-    pages_needing_ocr: int = 0
+    pages_needing_ocr: int = 0  # no usable text yet: OCR waiting, skipped or failed
+    ocr_pages: int = 0  # pages whose text came from OCR
+    ocr_pending: int = 0  # pages waiting for OCR
+    ocr_confidence: float | None = None  # mean over the OCR pages
+    low_confidence_pages: int = 0  # OCR pages below LOW_OCR_CONFIDENCE
+    missing_since: float | None = None  # the file is gone from disk (a watched folder saw it)
+
+
+LOW_OCR_CONFIDENCE = 70.0  # mean word confidence under which an OCR page is flagged
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from desk.core.files import make_private, private_file
-from desk.core.types import Chunk, Document, Page, Word
+from desk.core.types import LOW_OCR_CONFIDENCE, OCR_PENDING, Chunk, Document, Page, Word
 
 WORD_DTYPE = np.dtype([("x0", "f4"), ("y0", "f4"), ("x1", "f4"), ("y1", "f4"),
                        ("start", "i4"), ("end", "i4")])
@@ -30,15 +30,19 @@ CREATE TABLE IF NOT EXISTS documents (
     status TEXT NOT NULL,
     error TEXT NOT NULL DEFAULT '',
     pages_needing_ocr INTEGER NOT NULL DEFAULT 0,
-    added_at REAL NOT NULL
+    added_at REAL NOT NULL,
+    missing_since REAL
 );
 CREATE TABLE IF NOT EXISTS pages (
     doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
     number INTEGER NOT NULL,
     text TEXT NOT NULL,
     words BLOB NOT NULL,
+    source TEXT NOT NULL DEFAULT 'text',
+    ocr_confidence REAL,
     PRIMARY KEY (doc_id, number)
 );
+CREATE INDEX IF NOT EXISTS pages_pending ON pages(source) WHERE source = 'pending';
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
@@ -83,7 +87,21 @@ CREATE TABLE IF NOT EXISTS turns (
 );
 """
 
-DOC_COLUMNS = "id, file_name, path, sha256, page_count, status, error, pages_needing_ocr"
+# Columns added after a matter may have been made: (table, column, declaration).
+ADDED_COLUMNS = (
+    ("documents", "missing_since", "REAL"),
+    ("pages", "source", "TEXT NOT NULL DEFAULT 'text'"),
+    ("pages", "ocr_confidence", "REAL"),
+)
+# A document's OCR figures come from its pages, so they never disagree with them.
+DOC_COLUMNS = f"""d.id, d.file_name, d.path, d.sha256, d.page_count, d.status, d.error,
+    (SELECT count(*) FROM pages p WHERE p.doc_id=d.id AND p.source IN ('pending', 'none')),
+    (SELECT count(*) FROM pages p WHERE p.doc_id=d.id AND p.source='ocr'),
+    (SELECT count(*) FROM pages p WHERE p.doc_id=d.id AND p.source='pending'),
+    (SELECT avg(ocr_confidence) FROM pages p WHERE p.doc_id=d.id AND p.source='ocr'),
+    (SELECT count(*) FROM pages p WHERE p.doc_id=d.id AND p.source='ocr'
+        AND p.ocr_confidence < {LOW_OCR_CONFIDENCE}),
+    d.missing_since"""
 CHUNK_COLUMNS = "id, doc_id, page_start, page_end, char_start, char_end, text"
 
 
@@ -112,9 +130,23 @@ class Catalog:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
+        self._add_columns()
         self.db.executescript(SCHEMA)
         self._df_cache: dict[str, int] = {}  # term -> passages containing it
         self._df_bound = -1  # chunk_id_bound() the cached counts belong to
+
+    def _add_columns(self) -> None:
+        """Bring a matter made by an older Desk up to the schema (before the indexes on the
+        new columns are made)."""
+        with self.db:
+            for table, column, declaration in ADDED_COLUMNS:
+                names = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
+                if names and column not in names:
+                    self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+                    if (table, column) == ("pages", "source"):
+                        # pages an older Desk kept without text get their OCR now
+                        self.db.execute("UPDATE pages SET source=? WHERE trim(text)=''",
+                                        (OCR_PENDING,))
 
     def close(self) -> None:
         self.db.close()
@@ -139,17 +171,17 @@ class Catalog:
 
     # -- documents ------------------------------------------------------------------------
     def document_by_path(self, path: str) -> Document | None:
-        row = self.db.execute(f"SELECT {DOC_COLUMNS} FROM documents WHERE path=?",
+        row = self.db.execute(f"SELECT {DOC_COLUMNS} FROM documents d WHERE path=?",
                               (path,)).fetchone()
         return Document(*row) if row else None
 
     def document(self, doc_id: int) -> Document | None:
-        row = self.db.execute(f"SELECT {DOC_COLUMNS} FROM documents WHERE id=?",
+        row = self.db.execute(f"SELECT {DOC_COLUMNS} FROM documents d WHERE id=?",
                               (doc_id,)).fetchone()
         return Document(*row) if row else None
 
     def documents(self) -> list[Document]:
-        rows = self.db.execute(f"SELECT {DOC_COLUMNS} FROM documents ORDER BY file_name")
+        rows = self.db.execute(f"SELECT {DOC_COLUMNS} FROM documents d ORDER BY file_name")
         return [Document(*r) for r in rows]
 
     def find_documents(self, name: str) -> list[Document]:
@@ -163,14 +195,15 @@ class Catalog:
     def add_document(self, db: sqlite3.Connection, file_name: str, path: str, sha256: str,
                      pages: list[Page], profile: str) -> int:
         """Insert a document with its pages (inside the caller's transaction)."""
-        needing_ocr = sum(1 for p in pages if p.needs_ocr)
         cur = db.execute(
             "INSERT INTO documents(file_name, path, sha256, page_count, status, "
-            "pages_needing_ocr, added_at) VALUES (?, ?, ?, ?, 'indexed', ?, ?)",
-            (file_name, path, sha256, len(pages), needing_ocr, time.time()))
+            "added_at) VALUES (?, ?, ?, ?, 'indexed', ?)",
+            (file_name, path, sha256, len(pages), time.time()))
         doc_id = int(cur.lastrowid or 0)
-        db.executemany("INSERT INTO pages(doc_id, number, text, words) VALUES (?, ?, ?, ?)",
-                       [(doc_id, p.number, p.text, pack_words(p.words)) for p in pages])
+        db.executemany("INSERT INTO pages(doc_id, number, text, words, source, ocr_confidence) "
+                       "VALUES (?, ?, ?, ?, ?, ?)",
+                       [(doc_id, p.number, p.text, pack_words(p.words), p.source, p.confidence)
+                        for p in pages])
         db.execute("INSERT INTO documents_fts(rowid, profile) VALUES (?, ?)", (doc_id, profile))
         return doc_id
 
@@ -208,11 +241,34 @@ class Catalog:
             db.execute("INSERT INTO problems(file, error, at) VALUES (?, ?, ?)",
                        (file, error, time.time()))
 
+    def set_missing(self, doc_ids: Iterable[int], since: float | None) -> None:
+        """Flag documents whose file is gone from disk (since a time), or clear the flag."""
+        with self.transaction() as db:
+            db.executemany("UPDATE documents SET missing_since=? WHERE id=?",
+                           [(since, d) for d in doc_ids])
+
+    def update_profile(self, db: sqlite3.Connection, doc_id: int, profile: str) -> None:
+        db.execute("UPDATE documents_fts SET profile=? WHERE rowid=?", (profile, doc_id))
+
     # -- pages and chunks -----------------------------------------------------------------
     def page(self, doc_id: int, number: int) -> Page | None:
-        row = self.db.execute("SELECT number, text, words FROM pages WHERE doc_id=? AND number=?",
-                              (doc_id, number)).fetchone()
-        return Page(row[0], row[1], unpack_words(row[2])) if row else None
+        row = self.db.execute("SELECT number, text, words, source, ocr_confidence FROM pages "
+                              "WHERE doc_id=? AND number=?", (doc_id, number)).fetchone()
+        return Page(row[0], row[1], unpack_words(row[2]), row[3], row[4]) if row else None
+
+    def pending_ocr_pages(self) -> list[tuple[int, int]]:
+        """(document id, page number) of every page waiting for OCR, in reading order."""
+        return [(r[0], r[1]) for r in self.db.execute(
+            "SELECT doc_id, number FROM pages WHERE source=? ORDER BY doc_id, number",
+            (OCR_PENDING,))]
+
+    def set_page_text(self, db: sqlite3.Connection, doc_id: int, page: Page) -> None:
+        """Replace a page's text, words and source (OCR's result), in the caller's
+        transaction."""
+        db.execute("UPDATE pages SET text=?, words=?, source=?, ocr_confidence=? "
+                   "WHERE doc_id=? AND number=?",
+                   (page.text, pack_words(page.words), page.source, page.confidence, doc_id,
+                    page.number))
 
     def page_texts(self, doc_id: int) -> list[str]:
         return [r[0] for r in self.db.execute(
@@ -279,22 +335,25 @@ class Catalog:
                        doc_ids: list[int] | None = None) -> list[tuple[int, float]]:
         """BM25 over chunks; returns (chunk id, score) with higher = better.
 
-        A document's chunks are written in one transaction, so their ids form one range; a
-        rowid range lets FTS5 skip other documents instead of joining every match."""
+        A document's chunks are mostly written in one transaction, so their ids form one
+        range; a rowid range lets FTS5 skip other documents instead of joining every match."""
         if not fts_query:
             return []
         sql = "SELECT rowid, bm25(chunks_fts) AS s FROM chunks_fts WHERE chunks_fts MATCH ?"
         params: list[object] = [fts_query]
         allowed: set[int] | None = None
         if doc_ids is not None:
-            ranges = [self.db.execute("SELECT min(id), max(id) FROM chunks WHERE doc_id=?",
-                                      (d,)).fetchone() for d in doc_ids]
+            ranges = [self.db.execute("SELECT min(id), max(id), count(*) FROM chunks "
+                                      "WHERE doc_id=?", (d,)).fetchone() for d in doc_ids]
             ranges = [r for r in ranges if r[0] is not None]
             if not ranges:
                 return []
             sql += " AND rowid BETWEEN ? AND ?"
             params += [min(r[0] for r in ranges), max(r[1] for r in ranges)]
-            allowed = set(self.chunk_docs_in(doc_ids)) if len(ranges) > 1 else None
+            # one document whose passages were written at once fills its range; passages
+            # added later (its OCR pages) leave other documents' passages in between
+            whole = len(ranges) == 1 and ranges[0][1] - ranges[0][0] + 1 == ranges[0][2]
+            allowed = None if whole else set(self.chunk_docs_in(doc_ids))
         sql += " ORDER BY s LIMIT ?"
         params.append(limit if allowed is None else limit * 4)
         try:

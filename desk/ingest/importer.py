@@ -1,13 +1,18 @@
-"""Import jobs: find PDFs, extract and chunk them, write the catalog, embed; yield progress.
+"""Import jobs: find PDFs, extract and chunk them, write the catalog, embed, then OCR the
+pages without a usable text layer; yield progress.
 
 Each document is written in one transaction, so it is keyword-searchable as soon as it is
 extracted; semantic search fills in as embedding proceeds, which starts with the first full
-batch of passages while later documents are still being read.
+batch of passages while later documents are still being read. Scanned pages are stored as
+waiting for OCR and recognised last, one transaction a page: a document's text pages are
+searchable while its scans are read, and a cancelled or killed import leaves the rest waiting
+for the next one, which starts with them.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import time
 from collections import deque
@@ -19,9 +24,10 @@ from pathlib import Path
 from desk.config.paths import SAMPLES_DIR
 from desk.core.errors import BadDocument
 from desk.core.progress import CancelToken, Progress
-from desk.core.types import Chunk, Document
-from desk.index.matter import Matter
+from desk.core.types import LOW_OCR_CONFIDENCE, NO_TEXT, OCR_PENDING, Chunk, Document, Page
+from desk.index.matter import Embedding, Matter
 from desk.ingest.chunker import chunk_pages
+from desk.ingest.ocr import PageImage, TesseractOcr, get_ocr, render_for_ocr
 from desk.ingest.pdf import PdfContent, read_pdf
 
 PROFILE_CHARS = 1500
@@ -39,6 +45,32 @@ class _Extracted:
 
 
 @dataclass
+class OcrFigures:
+    """One document's OCR in an import: pages recognised, their mean confidence, and the pages
+    under LOW_OCR_CONFIDENCE (worth a look)."""
+
+    pages: int = 0
+    confidence_sum: float = 0.0
+    low_confidence_pages: list[int] = field(default_factory=list)
+
+    read: int = 0  # pages with words, which have a confidence
+
+    def add(self, page: Page) -> None:
+        self.pages += 1
+        if page.confidence is None:
+            return
+        self.read += 1
+        self.confidence_sum += page.confidence
+        if page.confidence < LOW_OCR_CONFIDENCE:
+            self.low_confidence_pages.append(page.number)
+
+    def to_json(self) -> dict[str, object]:
+        mean = round(self.confidence_sum / self.read, 1) if self.read else None
+        return {"pages": self.pages, "confidence": mean,
+                "low_confidence_pages": self.low_confidence_pages}
+
+
+@dataclass
 class ImportSummary:
     added: int = 0
     replaced: int = 0
@@ -47,15 +79,23 @@ class ImportSummary:
     pages: int = 0
     chunks: int = 0
     pages_needing_ocr: list[dict[str, object]] = field(default_factory=list)
+    ocr: dict[str, OcrFigures] = field(default_factory=dict)  # by file name
     seconds: float = 0.0
     extract_seconds: float = 0.0  # reading PDFs and chunking
     write_seconds: float = 0.0  # catalog transactions (text, pages, FTS)
     embed_seconds: float = 0.0  # embedding and saving the vector file
+    ocr_seconds: float = 0.0  # the OCR stage, wall time
+
+    @property
+    def ocr_pages(self) -> int:
+        return sum(figures.pages for figures in self.ocr.values())
 
     def to_json(self) -> dict[str, object]:
         return {"added": self.added, "skipped": self.skipped, "failed": self.failed,
                 "pages": self.pages, "chunks": self.chunks, "seconds": round(self.seconds, 2),
-                "replaced": self.replaced, "needs_ocr": self.pages_needing_ocr}
+                "replaced": self.replaced, "needs_ocr": self.pages_needing_ocr,
+                "ocr": [{"file": name, **figures.to_json()} for name, figures in self.ocr.items()],
+                "ocr_seconds": round(self.ocr_seconds, 2)}
 
 
 def find_pdfs(paths: Iterable[Path]) -> tuple[list[Path], list[dict[str, str]]]:
@@ -103,12 +143,15 @@ class ImportJob:
     """Run with `for progress in job.run(): ...`; the result is in `job.summary`."""
 
     def __init__(self, matter: Matter, paths: Iterable[Path], chunk_size: int,
-                 chunk_overlap: int, cancel: CancelToken | None = None) -> None:
+                 chunk_overlap: int, cancel: CancelToken | None = None, ocr: bool = True,
+                 ocr_engine: TesseractOcr | None = None) -> None:
         self.matter = matter
         self.paths = [Path(p) for p in paths]
         self.chunk_size = chunk_size
         self.chunk_overlap = chunk_overlap
         self.cancel = cancel or CancelToken()
+        self.ocr = ocr
+        self._ocr_engine = ocr_engine
         self.summary = ImportSummary()
 
     def run(self) -> Iterator[Progress]:
@@ -147,7 +190,13 @@ class ImportJob:
                     self.summary.embed_seconds += time.monotonic() - embed_started
                 embed_started = time.monotonic()
                 yield from embedding.run()
+                embedding.save()  # the text pages are searchable by meaning during OCR
                 self.summary.embed_seconds += time.monotonic() - embed_started
+                if self.ocr:
+                    yield from self._recognise_waiting(embedding)
+                    embed_started = time.monotonic()
+                    yield from embedding.run()  # the last OCR pages' passages
+                    self.summary.embed_seconds += time.monotonic() - embed_started
         finally:
             self.summary.seconds = time.monotonic() - started
             self.matter.release()
@@ -180,8 +229,11 @@ class ImportJob:
             return _Extracted(None, [], exc.problem, time.monotonic() - started)
         texts = [p.text for p in content.pages]
         if not any(t.strip() for t in texts):
-            return _Extracted(None, [], f"no text layer on any of its {len(texts)} "
-                              "page(s) (scanned; needs OCR)", time.monotonic() - started)
+            scanned = bool(content.pages_needing_ocr)
+            if not (scanned and self.ocr):
+                problem = (f"no text layer on any of its {len(texts)} page(s) (scanned; needs "
+                           "OCR)" if scanned else f"all of its {len(texts)} page(s) are blank")
+                return _Extracted(None, [], problem, time.monotonic() - started)
         chunks = chunk_pages(0, texts, self.chunk_size, self.chunk_overlap)
         return _Extracted(content, chunks, None, time.monotonic() - started)
 
@@ -194,6 +246,10 @@ class ImportJob:
         catalog = self.matter.catalog
         content, chunks = extracted.content, extracted.chunks
         texts = [p.text for p in content.pages]
+        if self.ocr:
+            for page in content.pages:
+                if page.source == NO_TEXT:
+                    page.source = OCR_PENDING
         write_started = time.monotonic()
         removed: list[int] = []
         with catalog.transaction() as db:
@@ -211,10 +267,104 @@ class ImportJob:
             self.summary.added += 1
         self.summary.pages += len(texts)
         self.summary.chunks += len(chunks)
-        if content.pages_needing_ocr:
+        if content.pages_needing_ocr and not self.ocr:
             self.summary.pages_needing_ocr.append(
                 {"file": path.name, "pages": content.pages_needing_ocr,
                  "error": "no text (needs OCR)"})
+
+    def _recognise_waiting(self, embedding: Embedding) -> Iterator[Progress]:
+        """OCR every page of the matter waiting for it (this import's and any an earlier,
+        cancelled or killed import left): pages are rendered here, one after another (MuPDF
+        is not for threads), and recognised on one thread per core."""
+        waiting = self.matter.catalog.pending_ocr_pages()
+        if not waiting:
+            return
+        started = time.monotonic()
+        engine = self._ocr_engine or get_ocr()
+        progress = Progress("ocr", 0, len(waiting), "Recognising scanned pages")
+        yield progress
+        by_document: dict[int, list[int]] = {}
+        for doc_id, number in waiting:
+            by_document.setdefault(doc_id, []).append(number)
+        workers = max(1, os.cpu_count() or 1)
+        pool = ThreadPoolExecutor(workers, thread_name_prefix="desk-ocr")
+        try:
+            for doc_id, numbers in by_document.items():
+                yield from self._recognise_document(doc_id, numbers, engine, pool, workers,
+                                                    progress, embedding)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            self.summary.ocr_seconds += time.monotonic() - started
+
+    def _recognise_document(self, doc_id: int, numbers: list[int], engine: TesseractOcr,
+                            pool: ThreadPoolExecutor, workers: int, progress: Progress,
+                            embedding: Embedding) -> Iterator[Progress]:
+        import pymupdf
+
+        catalog = self.matter.catalog
+        document = catalog.document(doc_id)
+        if document is None:
+            return
+        path = Path(document.path)
+        try:
+            unchanged = file_sha256(path) == document.sha256
+        except OSError:
+            unchanged = False
+        if not unchanged:  # gone or changed since it was read: its next import reads it anew
+            progress.done += len(numbers)
+            self.summary.pages_needing_ocr.append(
+                {"file": document.file_name, "pages": numbers,
+                 "error": "the file changed or disappeared before OCR; import it again"})
+            yield progress
+            return
+        progress.message = document.file_name
+        in_flight: deque[tuple[int, Future[Page]]] = deque()
+        with pymupdf.open(path) as pdf:
+            queue = iter(numbers)
+            while True:
+                self.cancel.raise_if_cancelled()
+                while len(in_flight) < workers + 1 and (number := next(queue, None)) is not None:
+                    image = render_for_ocr(pdf[number - 1])
+                    in_flight.append((number, pool.submit(self._recognise, engine, image,
+                                                          number)))
+                if not in_flight:
+                    break
+                number, future = in_flight.popleft()
+                page = future.result()
+                self._store_ocr_page(document, page)
+                progress.done += 1
+                yield progress
+                while embedding.step(full_batches_only=True):
+                    yield embedding.progress
+
+    @staticmethod
+    def _recognise(engine: TesseractOcr, image: PageImage, number: int) -> Page:
+        """One page's OCR; a page Tesseract cannot read is kept without text, not fatal."""
+        try:
+            return engine.recognise(image, number)
+        except Exception:
+            return Page(number, "", [], NO_TEXT)
+
+    def _store_ocr_page(self, document: Document, page: Page) -> None:
+        """A recognised page, its passages and (for the opening pages) the document's profile,
+        in one transaction."""
+        catalog = self.matter.catalog
+        chunks = [replace(c, doc_id=document.id, page_start=page.number, page_end=page.number)
+                  for c in chunk_pages(document.id, [page.text], self.chunk_size,
+                                       self.chunk_overlap)]
+        with catalog.transaction() as db:
+            catalog.set_page_text(db, document.id, page)
+            catalog.add_chunks(db, chunks)
+            if page.number <= 2:
+                catalog.update_profile(db, document.id, document_profile(
+                    document.file_name, catalog.page_texts(document.id)))
+        self.summary.chunks += len(chunks)
+        if page.source == NO_TEXT:
+            self.summary.pages_needing_ocr.append(
+                {"file": document.file_name, "pages": [page.number],
+                 "error": "OCR could not read this page"})
+        else:
+            self.summary.ocr.setdefault(document.file_name, OcrFigures()).add(page)
 
     def _fail(self, path: Path, problem: str) -> None:
         self.summary.failed.append({"file": path.name, "error": problem})

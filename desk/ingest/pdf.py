@@ -8,10 +8,16 @@ from pathlib import Path
 import pymupdf
 
 from desk.core.errors import BadDocument
-from desk.core.types import Page, Word
+from desk.core.types import NO_TEXT, Page, Word
 
 MAX_FILE_BYTES = 1 << 30  # 1 GiB: beyond this a "PDF" is almost surely not a contract
 MAX_PAGES = 20_000
+# A text layer is not usable when it holds fewer characters than this and an image covers
+# much of the page (a scan with a stamp or a page number typed on it), or when this share of
+# its characters are not text (glyphs without a Unicode mapping, private-use codes).
+FEW_CHARS = 40
+SCAN_COVER = 0.3
+GARBLED_SHARE = 0.3
 
 pymupdf.TOOLS.mupdf_display_errors(False)  # we report problems ourselves, per file
 
@@ -67,6 +73,37 @@ def _page_text(page: pymupdf.Page) -> tuple[str, list[Word]]:
     return "".join(parts), words
 
 
+def _garbled(text: str) -> bool:
+    visible = [c for c in text if not c.isspace()]
+    bad = sum(1 for c in visible if c == "\ufffd" or "\ue000" <= c <= "\uf8ff"
+              or (ord(c) < 32))
+    return bool(visible) and bad / len(visible) >= GARBLED_SHARE
+
+
+def _image_cover(page: pymupdf.Page) -> float:
+    """The share of the page the largest image covers."""
+    area = abs(page.rect) or 1.0
+    try:
+        boxes = [pymupdf.Rect(i["bbox"]) & page.rect for i in page.get_image_info()]
+    except Exception:  # an image the info call cannot parse: count it as covering the page
+        return 1.0
+    return max((abs(b) / area for b in boxes), default=0.0)
+
+
+def text_layer_usable(page: pymupdf.Page, text: str) -> bool:
+    """Whether a page's text layer can be indexed as it is, or the page needs OCR. A page with
+    no text, no image and no drawing is blank: nothing to recognise."""
+    chars = sum(1 for c in text if not c.isspace())
+    if chars and _garbled(text):
+        return False
+    if chars >= FEW_CHARS:
+        return True
+    cover = _image_cover(page)
+    if chars:
+        return cover < SCAN_COVER
+    return cover == 0.0 and not page.get_cdrawings()
+
+
 def read_pdf(path: Path) -> PdfContent:
     _sniff(path)
     name = path.name
@@ -85,10 +122,13 @@ def read_pdf(path: Path) -> PdfContent:
         pages = []
         for index in range(doc.page_count):
             try:
-                text, words = _page_text(doc[index])
+                page = doc[index]
+                text, words = _page_text(page)
+                usable = text_layer_usable(page, text)
             except Exception as exc:
                 raise BadDocument(name, f"page {index + 1} is damaged ({exc})") from exc
-            pages.append(Page(index + 1, text, words))
+            pages.append(Page(index + 1, text, words) if usable else
+                         Page(index + 1, "", [], NO_TEXT))
         return PdfContent(path, pages)
     finally:
         doc.close()
