@@ -78,7 +78,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         if args.rebuild:
             printer.run(rebuild(matter, settings.chunking.size, settings.chunking.overlap))
         job = ImportJob(matter, [Path(p) for p in args.paths], settings.chunking.size,
-                        settings.chunking.overlap)
+                        settings.chunking.overlap, ocr=not args.no_ocr)
         printer.run(job.run())
         summary = job.summary
         if args.json:
@@ -89,8 +89,13 @@ def cmd_index(args: argparse.Namespace) -> int:
                   f"{summary.chunks} passages in {summary.seconds:.1f} s.")
             for failure in summary.failed:
                 print(f"  FAILED {failure['file']}: {failure['error']}")
+            for name, figures in summary.ocr.items():
+                low = figures.low_confidence_pages
+                print(f"  {name}: {figures.pages} page(s) read by OCR" +
+                      (f", mean confidence {figures.to_json()['confidence']}" if figures.read
+                       else "") + (f"; check pages {low} (low confidence)" if low else ""))
             for entry in summary.pages_needing_ocr:
-                print(f"  {entry['file']}: pages {entry['pages']} have no text (needs OCR)")
+                print(f"  {entry['file']}: pages {entry['pages']}: {entry['error']}")
         return 1 if summary.failed and not (summary.added or summary.skipped or
                                             summary.replaced) else 0
     finally:
@@ -205,6 +210,46 @@ def cmd_matters(args: argparse.Namespace) -> int:
             for problem in row["problems"]:
                 print(f"  FAILED {Path(problem['file']).name}: {problem['error']}")
     return 0
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    from desk.index.matter import open_matter
+    from desk.ingest.watch import add_folder, remove_folder, watch_once, watched_folders
+
+    settings = load_settings()
+    matter = open_matter(args.matter, settings, create=bool(args.add))
+    try:
+        for folder in args.add or []:
+            add_folder(matter.catalog, folder)
+        for folder in args.remove or []:
+            remove_folder(matter.catalog, folder)
+        folders = [str(f) for f in watched_folders(matter.catalog)]
+        if not args.once:
+            if args.json:
+                _emit({"matter": matter.name, "folders": folders})
+            elif folders:
+                print("\n".join(folders))
+            else:
+                print(f"Matter {matter.name!r} watches no folders. Add one: desk watch "
+                      f"--matter {json.dumps(matter.name)} --add FOLDER")
+            return 0
+        summary = drive(watch_once(matter, settings.chunking.size, settings.chunking.overlap),
+                        ProgressPrinter(quiet=args.json))
+        if args.json:
+            _emit({"matter": matter.name, "folders": folders, **summary.to_json()})
+        else:
+            print(summary.text())
+            for path in summary.removed:
+                print(f"  REMOVED (flagged) {Path(path).name}: {path}")
+            for path in sorted(set(summary.missing) - set(summary.removed)):
+                print(f"  MISSING {Path(path).name}: {path}")
+            for failure in summary.failed:
+                print(f"  FAILED {failure['file']}: {failure['error']}")
+            for path in summary.waiting:
+                print(f"  WAITING {Path(path).name}: still being written; run again shortly")
+        return 1 if summary.failed and not (summary.new or summary.changed) else 0
+    finally:
+        matter.close()
 
 
 def cmd_feedback(args: argparse.Namespace) -> int:
@@ -538,6 +583,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.add_argument("--remove", action="store_true", help="remove the named documents instead")
+    p.add_argument("--no-ocr", action="store_true",
+                   help="do not OCR scanned pages (they are listed as needing OCR)")
     p.add_argument("--rebuild", action="store_true",
                    help="re-chunk and re-embed everything with the current settings")
     p.add_argument("paths", nargs="*")
@@ -630,6 +677,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("matters", help="list matters with their documents and problems")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_matters)
+
+    p = sub.add_parser("watch", help="watched folders: new and changed PDFs in them are "
+                       "imported, files removed from disk are flagged")
+    p.add_argument("--matter", default=DEFAULT_MATTER)
+    p.add_argument("--add", action="append", metavar="DIR", help="watch this folder")
+    p.add_argument("--remove", action="append", metavar="DIR", help="stop watching it")
+    p.add_argument("--list", action="store_true", help="list the watched folders (the default)")
+    p.add_argument("--once", action="store_true",
+                   help="scan the watched folders now and import what is new or changed")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_watch)
 
     p = sub.add_parser("feedback", help="the lawyer's ratings and corrections of answers: "
                        "list them, or export them as an evaluation set for `desk eval`")

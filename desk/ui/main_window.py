@@ -43,6 +43,7 @@ from desk.ui.memo import export_memo
 from desk.ui.model_status import ModelLoader, ModelStatus
 from desk.ui.review import ReviewTab
 from desk.ui.viewer import SourceViewer
+from desk.ui.watch import WatchController
 from desk.ui.workers import Worker, Workers
 
 log = logging.getLogger("desk")
@@ -126,6 +127,8 @@ class MainWindow(QMainWindow):
         self.imports = ImportOperation(self.workers, bar, self.progress_label, self.show_error)
         self.imports.sig_documents_changed.connect(self.refresh_documents)
         self.imports.sig_finished.connect(self._reload_matter)
+        # after _reload_matter, so that it reports on the reopened matter
+        self.watch = WatchController(self, self.imports)
         bar.addPermanentWidget(self.models.label)
         self.setTabOrder(self.conversation.answer_view, self.evidence_panel.list)
 
@@ -148,6 +151,9 @@ class MainWindow(QMainWindow):
             action = QAction(text, self)
             action.triggered.connect(slot)
             matter_menu.addAction(action)
+        self.watch_action = QAction("&Watch folders…", self)
+        self.watch_action.triggered.connect(lambda: self.watch.open_dialog())
+        matter_menu.addAction(self.watch_action)
         model_menu = self.menuBar().addMenu("M&odel")
         self.optimize_action = QAction("&Optimization panel…", self)
         self.optimize_action.triggered.connect(self.open_optimization_panel)
@@ -246,6 +252,7 @@ class MainWindow(QMainWindow):
         state.setValue("geometry", self.saveGeometry())
         state.setValue("splitter", self.splitter.saveState())
         state.sync()
+        self.watch.stop()
         stopped = self.workers.shutdown()
         self.navigator.close()
         if not stopped:  # a worker still uses the matter: leave it to the process's exit
@@ -278,8 +285,10 @@ class MainWindow(QMainWindow):
         self.review.show_matter(self.matter)
         self._update_pages()
         self.setWindowTitle(f"Desk: {name}")
+        self.watch.start(name)
 
     def close_matter(self) -> None:
+        self.watch.stop()
         if self.matter is not None:
             release_services()
             self.matter.close()
@@ -296,6 +305,8 @@ class MainWindow(QMainWindow):
             return "An answer is still being written."
         if changing and self.import_worker is not None:
             return "Documents are being imported."
+        if changing and self.watch.working:
+            return "The watched folders are being checked."
         if changing and self.review.worker is not None:
             return ("Briefs are being written." if self.review.running_kind == "brief"
                     else "A review is running.")
