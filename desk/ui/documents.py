@@ -4,6 +4,7 @@ panel that shows them with the remove action."""
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from desk.config.settings import Settings
 from desk.core.progress import CancelToken, Progress
+from desk.core.types import LOW_OCR_CONFIDENCE, Document
 from desk.index.catalog import Catalog
 from desk.index.matter import open_matter
 from desk.ingest.importer import remove_documents
@@ -43,24 +45,47 @@ _ROOT = QModelIndex()  # a flat table: every row hangs off the invalid root inde
 class DocumentRow:
     file: str
     pages: str
-    status: str  # short: "indexed", "3 p. need OCR", "failed"
+    status: str  # short: "indexed", "OCR 3 p.", "2 p. low OCR", "file missing", "failed"
     detail: str  # the full status, for the tooltip
     path: str
+    warn: bool = False  # shown in orange: worth a look (low OCR confidence, file gone)
 
     @property
     def failed(self) -> bool:
         return self.status == FAILED
 
 
+def _document_row(doc: Document) -> DocumentRow:
+    """What the table says of one document: missing file first, then OCR still to do, pages
+    OCR could not read well, pages read by OCR, pages without text."""
+    status, details, warn = "indexed", ["Indexed"], False
+    if doc.ocr_pages:
+        status = f"OCR {doc.ocr_pages} p."
+        confidence = (f", mean confidence {doc.ocr_confidence:.0f}%"
+                      if doc.ocr_confidence is not None else "")
+        details.append(f"{doc.ocr_pages} page(s) read by OCR{confidence}")
+    if doc.low_confidence_pages:
+        status, warn = f"{doc.low_confidence_pages} p. low OCR", True
+        details.append(f"{doc.low_confidence_pages} OCR page(s) below "
+                       f"{LOW_OCR_CONFIDENCE:.0f}% confidence: check them against the scan")
+    if doc.ocr_pending:
+        status = f"OCR waiting: {doc.ocr_pending} p."
+        details.append(f"{doc.ocr_pending} scanned page(s) wait for OCR; the rest is searchable")
+    elif doc.pages_needing_ocr:
+        status = f"{doc.pages_needing_ocr} p. need OCR"
+        details.append(f"{doc.pages_needing_ocr} page(s) have no text (needs OCR)")
+    if doc.missing_since is not None:
+        status, warn = "file missing", True
+        gone = time.strftime("%Y-%m-%d %H:%M", time.localtime(doc.missing_since))
+        details.append(f"The file is no longer on disk (noticed {gone}); its text stays in "
+                       "the matter until you remove it")
+    return DocumentRow(doc.file_name, str(doc.page_count), status, "; ".join(details),
+                       doc.path, warn)
+
+
 def document_rows(catalog: Catalog) -> list[DocumentRow]:
-    """Indexed documents (with pages lacking a text layer), then the files that failed."""
-    rows = []
-    for doc in catalog.documents():
-        status, detail = "indexed", "Indexed"
-        if doc.pages_needing_ocr:
-            status = f"{doc.pages_needing_ocr} p. need OCR"
-            detail = f"Indexed; {doc.pages_needing_ocr} page(s) have no text (needs OCR)"
-        rows.append(DocumentRow(doc.file_name, str(doc.page_count), status, detail, doc.path))
+    """Indexed documents, then the files that failed."""
+    rows = [_document_row(doc) for doc in catalog.documents()]
     for path, error in catalog.problems():
         rows.append(DocumentRow(Path(path).name, "", FAILED, f"Failed: {error}", path))
     return rows
@@ -97,6 +122,8 @@ class DocumentsModel(QAbstractTableModel):
             return f"{row.path}\n{row.detail}"
         if role == Qt.ItemDataRole.ForegroundRole and row.failed:
             return QColor(Qt.GlobalColor.darkRed)
+        if role == Qt.ItemDataRole.ForegroundRole and row.warn:
+            return QColor(191, 96, 0)
         if role == self.PathRole:
             return row.path
         return None

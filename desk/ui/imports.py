@@ -1,5 +1,6 @@
 """Importing PDFs into a matter on the writer pool, with progress, a cancel button and a summary
-in the status bar. Reading runs ahead of embedding, so the bar follows the reading."""
+in the status bar. Reading runs ahead of embedding, so the bar follows the reading; OCR of the
+scanned pages comes last, with its own count and ETA, while the rest is already searchable."""
 
 from __future__ import annotations
 
@@ -37,13 +38,15 @@ def import_job(matter_name: str, settings: Settings, paths: list[Path]
 
 
 def summary_text(summary: ImportSummary) -> str:
+    ocr = f", {summary.ocr_pages} read by OCR" if summary.ocr_pages else ""
     return (f"Imported {summary.added} new, {summary.replaced} changed, {summary.skipped} "
-            f"unchanged; {len(summary.failed)} failed ({summary.pages} pages, "
+            f"unchanged; {len(summary.failed)} failed ({summary.pages} pages{ocr}, "
             f"{summary.chunks} passages, {summary.seconds:.0f} s).")
 
 
 class ImportOperation(QObject):
     sig_documents_changed = Signal()  # a file was read: the documents table can show it
+    sig_text_ready = Signal()  # OCR begins: the text pages are in both indexes, searchable
     sig_finished = Signal()  # done, failed or cancelled: the matter is reopened
 
     def __init__(self, workers: Workers, status_bar: QStatusBar, status: QLabel,
@@ -81,6 +84,8 @@ class ImportOperation(QObject):
     def _progress(self, progress: Progress) -> None:
         if progress.stage == "extract":
             self._reading = progress
+        if progress.stage == "ocr" and progress.done == 0:
+            QTimer.singleShot(0, self, self.sig_text_ready.emit)
         reading = self._reading
         if progress.stage == "embed" and reading and reading.done < reading.total:
             # Embedding runs while later files are still read: the bar follows the reading.
@@ -90,11 +95,12 @@ class ImportOperation(QObject):
         self.progress.setMaximum(max(progress.total, 1))
         self.progress.setValue(progress.done)
         eta = progress.eta_seconds()
-        stage = {"extract": "Reading", "embed": "Semantic index"}.get(progress.stage,
-                                                                      progress.stage)
+        stage = {"extract": "Reading", "embed": "Semantic index",
+                 "ocr": "OCR of scanned pages"}.get(progress.stage, progress.stage)
         eta_text = f", about {int(eta) + 1} s left" if eta is not None else ""
-        self.status.setText(f"{stage}: {progress.done}/{progress.total}{eta_text}")
-        if progress.stage == "extract":
+        where = f" ({progress.message})" if progress.stage == "ocr" and progress.done else ""
+        self.status.setText(f"{stage}: {progress.done}/{progress.total}{eta_text}{where}")
+        if progress.stage in ("extract", "ocr"):
             QTimer.singleShot(0, self, self.sig_documents_changed.emit)  # after this update
 
     def _done(self, summary: ImportSummary) -> None:

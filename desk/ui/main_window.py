@@ -127,6 +127,7 @@ class MainWindow(QMainWindow):
         self.imports = ImportOperation(self.workers, bar, self.progress_label, self.show_error)
         self.imports.sig_documents_changed.connect(self.refresh_documents)
         self.imports.sig_finished.connect(self._reload_matter)
+        self.imports.sig_text_ready.connect(self._reload_matter)
         # after _reload_matter, so that it reports on the reopened matter
         self.watch = WatchController(self, self.imports)
         bar.addPermanentWidget(self.models.label)
@@ -270,7 +271,9 @@ class MainWindow(QMainWindow):
         box.open()
 
     # -- the open matter --------------------------------------------------------------------
-    def select_matter(self, name: str, create: bool = False) -> None:
+    def select_matter(self, name: str, create: bool = False, resume_ocr: bool = True) -> None:
+        """Open a matter; OCR that an earlier session left unfinished (closed, cancelled or
+        killed) starts again unless this is a reopening after a write."""
         self.close_matter()
         try:
             self.matter = open_matter(name, self.settings, create=create)
@@ -286,6 +289,10 @@ class MainWindow(QMainWindow):
         self._update_pages()
         self.setWindowTitle(f"Desk: {name}")
         self.watch.start(name)
+        waiting = len(self.matter.catalog.pending_ocr_pages())
+        if resume_ocr and waiting and self.import_worker is None:
+            self.imports.start(name, self.settings, [])
+            self.progress_label.setText(f"Resuming OCR of {waiting} scanned page(s)…")
 
     def close_matter(self) -> None:
         self.watch.stop()
@@ -333,7 +340,7 @@ class MainWindow(QMainWindow):
         self._reload_pending = False
         if self.matter is not None:
             conversation = self.conversation_id
-            self.select_matter(self.matter.name)
+            self.select_matter(self.matter.name, resume_ocr=False)
             if conversation is not None:
                 self.conversation.show_conversation(conversation)
 

@@ -6,6 +6,7 @@ one test goes through the real loader and SmolLM2 to prove that path end to end.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from desk.ui.documents import DocumentsModel
 from desk.ui.main_window import MainWindow
 from desk.ui.memo import write_memo
 from tests.fakes import FakeModel, fake_loader, quote_first_source
-from tests.pdfs import CONTRACT_PAGES, make_pdf, make_scanned_pdf
+from tests.pdfs import CONTRACT_PAGES, make_image_pdf, make_pdf
 
 SMOL = "smollm2-135m-instruct-q4_1"
 NOTICE = "Termination for Convenience: how many days of prior written notice are required?"
@@ -125,7 +126,7 @@ def test_welcome_then_drop_imports_and_the_documents_model_shows_failed_files(
     assert window.pages.currentIndex() == 0  # first run: welcome
     folder = tmp_path / "inbox"
     make_pdf(folder / "MSA, Acme (final).PDF", CONTRACT_PAGES)
-    make_scanned_pdf(folder / "scan.pdf", with_text_page=True)
+    make_image_pdf(folder / "scan.pdf", [None, CONTRACT_PAGES[1]])  # a text page, a scan
     (folder / "broken.pdf").write_bytes(b"%PDF-1.4 garbage")
     import_and_wait(qtbot, window, [folder])
     assert window.pages.currentIndex() == 1
@@ -141,9 +142,9 @@ def test_welcome_then_drop_imports_and_the_documents_model_shows_failed_files(
 
     assert [cell("MSA, Acme (final).PDF", c) for c in range(3)] == [
         "MSA, Acme (final).PDF", "3", "indexed"]
-    assert cell("scan.pdf", 2) == "1 p. need OCR"
-    assert cell("scan.pdf", 0, Qt.ItemDataRole.ToolTipRole) == (
-        f"{folder / 'scan.pdf'}\nIndexed; 1 page(s) have no text (needs OCR)")
+    assert cell("scan.pdf", 2) == "OCR 1 p."
+    assert re.fullmatch(re.escape(f"{folder / 'scan.pdf'}\nIndexed; 1 page(s) read by OCR, ")
+                        + r"mean confidence 9\d%", cell("scan.pdf", 0, Qt.ItemDataRole.ToolTipRole))
     assert cell("broken.pdf", 2) == "failed" and cell("broken.pdf", 1) == ""
     tooltip = cell("broken.pdf", 1, Qt.ItemDataRole.ToolTipRole)
     assert tooltip.startswith(f"{folder / 'broken.pdf'}\nFailed: ")
