@@ -72,8 +72,8 @@ def test_questions_are_answered_from_the_text_pages_while_the_scans_are_read(
     assert window.matter.vectors.count == window.matter.catalog.counts()["chunks"]
 
 
-def test_a_cancelled_ocr_waits_and_opening_the_matter_resumes_it(qtbot, make_window, tmp_path,
-                                                                 gated):  # noqa: F811
+def test_a_cancelled_ocr_waits_and_opening_the_matter_resumes_it(
+        qtbot, make_window, tmp_path, gated):  # noqa: F811 (fixture)
     window = make_window()
     pdf = make_image_pdf(tmp_path / "docs" / "exhibits.pdf", [CONTRACT_PAGES[1],
                                                               CONTRACT_PAGES[2]])
