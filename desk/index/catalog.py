@@ -54,6 +54,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     embedded INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE INDEX IF NOT EXISTS documents_sha ON documents(sha256);
 CREATE INDEX IF NOT EXISTS chunks_pending ON chunks(embedded) WHERE embedded = 0;
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
     text, content='chunks', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
@@ -93,15 +94,16 @@ ADDED_COLUMNS = (
     ("pages", "source", "TEXT NOT NULL DEFAULT 'text'"),
     ("pages", "ocr_confidence", "REAL"),
 )
-# A document's OCR figures come from its pages, so they never disagree with them.
+# A document's OCR figures come from its pages, so they never disagree with them; one pass over
+# the pages table (grouped), not a subquery per document and figure.
 DOC_COLUMNS = f"""d.id, d.file_name, d.path, d.sha256, d.page_count, d.status, d.error,
-    (SELECT count(*) FROM pages p WHERE p.doc_id=d.id AND p.source IN ('pending', 'none')),
-    (SELECT count(*) FROM pages p WHERE p.doc_id=d.id AND p.source='ocr'),
-    (SELECT count(*) FROM pages p WHERE p.doc_id=d.id AND p.source='pending'),
-    (SELECT avg(ocr_confidence) FROM pages p WHERE p.doc_id=d.id AND p.source='ocr'),
-    (SELECT count(*) FROM pages p WHERE p.doc_id=d.id AND p.source='ocr'
-        AND p.ocr_confidence < {LOW_OCR_CONFIDENCE}),
+    coalesce(sum(p.source IN ('pending', 'none')), 0),
+    coalesce(sum(p.source = 'ocr'), 0),
+    coalesce(sum(p.source = 'pending'), 0),
+    avg(CASE WHEN p.source = 'ocr' THEN p.ocr_confidence END),
+    coalesce(sum(p.source = 'ocr' AND p.ocr_confidence < {LOW_OCR_CONFIDENCE}), 0),
     d.missing_since"""
+DOC_FROM = "documents d LEFT JOIN pages p ON p.doc_id = d.id"
 CHUNK_COLUMNS = "id, doc_id, page_start, page_end, char_start, char_end, text"
 
 
@@ -171,17 +173,23 @@ class Catalog:
 
     # -- documents ------------------------------------------------------------------------
     def document_by_path(self, path: str) -> Document | None:
-        row = self.db.execute(f"SELECT {DOC_COLUMNS} FROM documents d WHERE path=?",
+        row = self.db.execute(f"SELECT {DOC_COLUMNS} FROM {DOC_FROM} WHERE d.path=? GROUP BY d.id",
                               (path,)).fetchone()
         return Document(*row) if row else None
 
+    def documents_with_sha(self, sha256: str) -> list[Document]:
+        """Documents with this content (an indexed lookup: an import asks for every file)."""
+        return [Document(*r) for r in self.db.execute(
+            f"SELECT {DOC_COLUMNS} FROM {DOC_FROM} WHERE d.sha256=? GROUP BY d.id", (sha256,))]
+
     def document(self, doc_id: int) -> Document | None:
-        row = self.db.execute(f"SELECT {DOC_COLUMNS} FROM documents d WHERE id=?",
+        row = self.db.execute(f"SELECT {DOC_COLUMNS} FROM {DOC_FROM} WHERE d.id=? GROUP BY d.id",
                               (doc_id,)).fetchone()
         return Document(*row) if row else None
 
     def documents(self) -> list[Document]:
-        rows = self.db.execute(f"SELECT {DOC_COLUMNS} FROM documents d ORDER BY file_name")
+        rows = self.db.execute(f"SELECT {DOC_COLUMNS} FROM {DOC_FROM} GROUP BY d.id "
+                               "ORDER BY d.file_name")
         return [Document(*r) for r in rows]
 
     def find_documents(self, name: str) -> list[Document]:

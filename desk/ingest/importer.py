@@ -213,8 +213,7 @@ class ImportJob:
         if existing and existing.sha256 == sha:
             self.summary.skipped += 1
             return None
-        twin = next((d for d in catalog.documents()
-                     if d.sha256 == sha and d.path != str(path)), None)
+        twin = next((d for d in catalog.documents_with_sha(sha) if d.path != str(path)), None)
         if twin and not existing:
             self.summary.skipped += 1  # same content already in the matter under another name
             return None

@@ -5,6 +5,7 @@ scanned pages comes last, with its own count and ETA, while the rest is already 
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Callable, Generator
 from pathlib import Path
 
@@ -16,6 +17,9 @@ from desk.core.progress import CancelToken, Progress
 from desk.index.matter import open_matter
 from desk.ingest.importer import ImportJob, ImportSummary
 from desk.ui.workers import Worker, Workers
+
+
+TABLE_REFRESH_SECONDS = 0.5
 
 
 def import_job(matter_name: str, settings: Settings, paths: list[Path]
@@ -57,6 +61,7 @@ class ImportOperation(QObject):
         self.on_error = on_error
         self.worker: Worker | None = None
         self._reading: Progress | None = None  # the running import's reading progress
+        self._table_shown = 0.0  # when the documents table was last told to refresh
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(260)
         self.progress.hide()
@@ -71,6 +76,7 @@ class ImportOperation(QObject):
         self.progress.show()
         self.cancel_button.show()
         self._reading = None
+        self._table_shown = 0.0
         worker = self.workers.write(import_job(matter_name, settings, paths),
                                     on_item=self._progress, on_done=self._done,
                                     on_error=self.on_error, on_finished=self._finished)
@@ -100,7 +106,12 @@ class ImportOperation(QObject):
         eta_text = f", about {int(eta) + 1} s left" if eta is not None else ""
         where = f" ({progress.message})" if progress.stage == "ocr" and progress.done else ""
         self.status.setText(f"{stage}: {progress.done}/{progress.total}{eta_text}{where}")
-        if progress.stage in ("extract", "ocr"):
+        now = time.monotonic()
+        if progress.stage in ("extract", "ocr") and (
+                now - self._table_shown >= TABLE_REFRESH_SECONDS or progress.done == 0
+                or progress.done == progress.total):
+            # not on every one of 3,000 small files: the table is read whole each time
+            self._table_shown = now
             QTimer.singleShot(0, self, self.sig_documents_changed.emit)  # after this update
 
     def _done(self, summary: ImportSummary) -> None:

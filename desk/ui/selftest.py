@@ -21,11 +21,16 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QWidget
 
 QUESTION = "Which state's laws govern this agreement?"
+if TYPE_CHECKING:
+    from desk.ui.main_window import MainWindow
+
 XCB_PROBE_ENV = "DESK_SELFTEST_XCB_PROBE"  # set in the child that only tries the xcb plugin
 XCB_PROBE_SECONDS = 60
 
@@ -78,6 +83,8 @@ def run_self_test() -> int:
             return _fail(window, "the answer has no verified citation")
         c = verified[0]
         print(f"verified citation: [{c['n']}] {c['file']}, p. {c['page']}: \"{c['quote']}\"")
+        if problem := _check_ocr(app, window, sample, home):
+            return _fail(window, problem)
         window.close()
         print("self-test passed")
         return 0
@@ -137,6 +144,37 @@ def check_xcb() -> str | None:
         return f"no X server answers on DISPLAY={os.environ.get('DISPLAY', '')}"
     tail = "\n".join(output.splitlines()[-8:])
     return f"Qt's xcb platform plugin failed (exit {child.returncode}):\n{tail}"
+
+
+def _check_ocr(app: QCoreApplication, window: MainWindow, sample: Path, home: str
+               ) -> str | None:
+    """Scan the sample's first page (an image-only PDF) and import it: the OCR engine and its
+    models must be there and read the page back."""
+    import pymupdf
+
+    from desk.core.text import tokens
+
+    scan = Path(home) / "scanned sample.pdf"
+    with pymupdf.open(sample) as source:
+        truth = source[0].get_text()
+        pix = source[0].get_pixmap(dpi=200, colorspace=pymupdf.csGRAY)
+        with pymupdf.open() as copy:
+            page = copy.new_page(width=source[0].rect.width, height=source[0].rect.height)
+            page.insert_image(page.rect, stream=pix.tobytes("png"))
+            copy.save(scan)
+    window.import_paths([scan])
+    if not _wait(app, lambda: window.import_worker is None, 300):
+        return "the import of a scanned page did not finish in 5 minutes"
+    assert window.matter is not None
+    catalog = window.matter.catalog
+    doc = next((d for d in catalog.documents() if d.file_name == scan.name), None)
+    if doc is None or doc.ocr_pages != 1:
+        return f"the scanned page was not read by OCR ({doc})"
+    read = catalog.page(doc.id, 1)
+    expected = set(tokens(truth))
+    found = len(expected & set(tokens(read.text if read else ""))) / max(len(expected), 1)
+    print(f"OCR read the scanned page: {found:.0%} of its words, confidence {doc.ocr_confidence}")
+    return None if found >= 0.9 else f"OCR found only {found:.0%} of the scanned page's words"
 
 
 def _wait(app: QCoreApplication, condition: Callable[[], bool], seconds: float) -> bool:
