@@ -170,3 +170,8 @@ def get_embedder(name: str = "all-MiniLM-L6-v2-int8") -> Embedder:
                                 f"{', '.join(EMBEDDERS)} (the last is the precise one).")
             _cache[name] = MiniLMEmbedder(EMBEDDERS[name])
         return _cache[name]
+
+
+if __name__ == "__main__":
+    for _precision in ("int8", "fp32"):
+        print(onnx_file(_precision))

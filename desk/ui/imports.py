@@ -18,7 +18,6 @@ from desk.index.matter import open_matter
 from desk.ingest.importer import ImportJob, ImportSummary
 from desk.ui.workers import Worker, Workers
 
-
 TABLE_REFRESH_SECONDS = 0.5
 
 
