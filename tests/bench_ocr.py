@@ -93,8 +93,7 @@ def main() -> None:
     }
     for matter in ("original", "scanned"):
         result = desk(home, "eval", "--matter", matter, "--set", str(args.set), "--k", "4,8")
-        report[f"{matter}_page_recall@8"] = result["hybrid"]["rows"]["8"]["page_recall"] \
-            if "rows" in result["hybrid"] else result["hybrid"]
+        report[f"{matter}_page_recall@8"] = result["hybrid"]["k"]["8"]["page_recall"]
     original_recall = report["original_page_recall@8"]
     if isinstance(original_recall, float) and original_recall:
         report["recall_ratio"] = round(report["scanned_page_recall@8"] / original_recall, 3)

@@ -158,7 +158,10 @@ class TesseractOcr:
         confidences: list[float] = []
         pos = 0
         for item in tesserocr.iterate_level(iterator, level):
-            token = (item.GetUTF8Text(level) or "").strip()
+            try:
+                token = (item.GetUTF8Text(level) or "").strip()
+            except RuntimeError:  # "No text returned": a page with nothing to read
+                continue
             box = item.BoundingBox(level)
             if not token or box is None:
                 continue

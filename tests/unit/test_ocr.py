@@ -238,3 +238,15 @@ def test_a_kill_during_ocr_resumes_where_it_stopped(tmp_path: Path, matter, desk
         assert json.loads(json.dumps(summary.to_json()))["ocr"][0]["pages"] == 9 - done_before
     finally:
         reopened.close()
+
+
+def test_a_blank_scan_is_read_as_empty_not_failed_nor_flagged(tmp_path: Path, matter):
+    pdf = make_image_pdf(tmp_path / "with blank.pdf", [TERMINATION, ""])
+    summary, _ = import_files(matter, [pdf])
+    assert summary.pages_needing_ocr == []
+    assert summary.to_json()["ocr"][0]["pages"] == 2
+    assert summary.to_json()["ocr"][0]["low_confidence_pages"] == []
+    doc = matter.catalog.documents()[0]
+    blank = matter.catalog.page(doc.id, 2)
+    assert (blank.source, blank.text, blank.confidence) == (OCR_DONE, "", None)
+    assert (doc.ocr_pages, doc.low_confidence_pages, doc.pages_needing_ocr) == (2, 0, 0)
