@@ -3,6 +3,12 @@
     DESK_HOME=... QT_QPA_PLATFORM=xcb xvfb-run -s "-screen 0 1400x900x24" \
         .venv/bin/python tests/ui/screenshots.py MATTER "QUESTION" [MODEL]
 
+A scanned page (resources/screenshots/scanned-page.png: the window with the documents table's OCR
+statuses beside the viewer showing the cited quote highlighted on the scan):
+
+    DESK_HOME=... QT_QPA_PLATFORM=offscreen \
+        .venv/bin/python tests/ui/screenshots.py --scan MATTER "QUESTION" [MODEL]
+
 The Review tab (resources/screenshots/review.png): review the matter's documents with the
 settings' model, or with the deterministic fake model of the tests (--fake; offscreen works):
 
@@ -66,9 +72,51 @@ def review_main(args: list[str]) -> None:
     window.close()
 
 
+def scan_main(args: list[str]) -> None:
+    """--scan MATTER QUESTION [MODEL]: ask, open the first verified citation, grab both."""
+    matter, question = args[0], args[1]
+    app = QApplication(sys.argv)
+    settings = load_settings()
+    if len(args) > 2:
+        settings.llm.model = args[2]
+    window = MainWindow(settings)
+    window.resize(1400, 860)
+    window.show()
+    window.select_matter(matter)
+    window.new_conversation()
+    window.question.setText(question)
+    window.ask()
+    wait(app, lambda: window.ask_worker is None)
+    settle(app)
+    answer = window.turns[-1][1]
+    print(answer)
+    verified = [c for c in answer["citations"] if c["verified"]]
+    if not verified:
+        raise SystemExit("no verified citation to open")
+    window.navigator.link_clicked(QUrl(f"cite:{len(window.turns) - 1}:{verified[0]['n']}"),
+                                  window.turns)
+    assert window.viewer is not None
+    window.viewer.resize(760, 860)
+    settle(app)
+    left, right = window.grab(), window.viewer.grab()
+    from PySide6.QtGui import QPainter, QPixmap
+
+    both = QPixmap(left.width() + right.width(), max(left.height(), right.height()))
+    both.fill()
+    painter = QPainter(both)
+    painter.drawPixmap(0, 0, left)
+    painter.drawPixmap(left.width(), 0, right)
+    painter.end()
+    both.save(str(OUT / "scanned-page.png"))
+    window.close()
+
+
 def main() -> None:
     if sys.argv[1] == "--review":
         review_main(sys.argv[2:])
+        return
+    if sys.argv[1] == "--scan":
+        scan_main(sys.argv[2:])
         return
     matter, question = sys.argv[1], sys.argv[2]
     app = QApplication(sys.argv)
