@@ -28,7 +28,7 @@ from desk.core.types import LOW_OCR_CONFIDENCE, NO_TEXT, OCR_PENDING, Chunk, Doc
 from desk.index.matter import Embedding, Matter
 from desk.ingest.chunker import chunk_pages
 from desk.ingest.ocr import PageImage, TesseractOcr, get_ocr, render_for_ocr
-from desk.ingest.pdf import PdfContent, read_pdf
+from desk.ingest.pdf import PdfContent, empty_store, read_pdf
 
 PROFILE_CHARS = 1500
 READ_AHEAD = 3  # documents read ahead of the writer/embedder; bounds the memory held
@@ -324,6 +324,7 @@ class ImportJob:
                 self.cancel.raise_if_cancelled()
                 while len(in_flight) < workers + 1 and (number := next(queue, None)) is not None:
                     image = render_for_ocr(pdf[number - 1])
+                    empty_store()  # the scan's decoded image is not needed again
                     in_flight.append((number, pool.submit(self._recognise, engine, image,
                                                           number)))
                 if not in_flight:

@@ -20,6 +20,13 @@ SCAN_COVER = 0.3
 GARBLED_SHARE = 0.3
 
 pymupdf.TOOLS.mupdf_display_errors(False)  # we report problems ourselves, per file
+# MuPDF keeps decoded images and fonts in a store of up to 256 MB; an import reads each page once,
+# so the store is emptied every so many pages and after each file instead of growing to that.
+EMPTY_STORE_EVERY = 32  # pages
+
+
+def empty_store() -> None:
+    pymupdf.TOOLS.store_shrink(100)
 
 
 @dataclass
@@ -129,6 +136,9 @@ def read_pdf(path: Path) -> PdfContent:
                 raise BadDocument(name, f"page {index + 1} is damaged ({exc})") from exc
             pages.append(Page(index + 1, text, words) if usable else
                          Page(index + 1, "", [], NO_TEXT))
+            if index % EMPTY_STORE_EVERY == EMPTY_STORE_EVERY - 1:
+                empty_store()
         return PdfContent(path, pages)
     finally:
         doc.close()
+        empty_store()
