@@ -35,11 +35,39 @@ def make_scanned_pdf(path: Path, with_text_page: bool = False) -> Path:
     return path
 
 
+def _ccitt_g4(pix: pymupdf.Pixmap) -> bytes:
+    """A grey pixmap as one strip of CCITT Group 4 fax data (as office scanners write it), made
+    with Pillow's libtiff."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    grey = np.frombuffer(pix.samples, np.uint8).reshape(pix.height, pix.stride)[:, :pix.width]
+    bilevel = Image.fromarray(((grey > 128) * 255).astype(np.uint8)).convert("1")
+    buffer = io.BytesIO()
+    bilevel.save(buffer, format="TIFF", compression="group4", tiffinfo={278: pix.height})
+    tiff = Image.open(io.BytesIO(buffer.getvalue()))
+    start, length = tiff.tag_v2[273][0], tiff.tag_v2[279][0]  # the one strip
+    return buffer.getvalue()[start:start + length]
+
+
+def _insert_ccitt(doc: pymupdf.Document, page: pymupdf.Page, pix: pymupdf.Pixmap) -> None:
+    xref = doc.get_new_xref()
+    doc.update_object(xref, f"<< /Type /XObject /Subtype /Image /Width {pix.width} /Height "
+                            f"{pix.height} /ColorSpace /DeviceGray /BitsPerComponent 1 >>")
+    doc.update_stream(xref, _ccitt_g4(pix), compress=False)
+    doc.xref_set_key(xref, "Filter", "/CCITTFaxDecode")
+    doc.xref_set_key(xref, "DecodeParms", f"<< /K -1 /Columns {pix.width} /Rows {pix.height} "
+                                          "/BlackIs1 true >>")
+    page.insert_image(page.rect, xref=xref)
+
+
 def make_image_pdf(path: Path, pages: list[str | None], rotate: int = 0, dpi: int = 200,
-                   jpeg: bool = False) -> Path:
+                   encoding: str = "png") -> Path:
     """Pages as a scanner makes them: each text is laid out, rendered to a grey image and only
-    the image is kept (turned by `rotate` degrees, JPEG-compressed if asked). A None page keeps
-    its text layer: a mixed document."""
+    the image is kept, turned by `rotate` degrees and stored as PNG, JPEG or CCITT G4 fax
+    (`encoding`). A None page keeps its text layer: a mixed document."""
     doc = pymupdf.open()
     for text in pages:
         page = doc.new_page(width=612, height=792)
@@ -58,7 +86,10 @@ def make_image_pdf(path: Path, pages: list[str | None], rotate: int = 0, dpi: in
             shown.show_pdf_page(shown.rect, source, 0, rotate=rotate)
             pix = shown.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY)
             page.set_mediabox(shown.rect)
-        image = pix.tobytes("jpeg", jpg_quality=80) if jpeg else pix.tobytes("png")
+        if encoding == "ccitt":
+            _insert_ccitt(doc, page, pix)
+            continue
+        image = pix.tobytes("jpeg", jpg_quality=80) if encoding == "jpeg" else pix.tobytes("png")
         page.insert_image(page.rect, stream=image)
     path.parent.mkdir(parents=True, exist_ok=True)
     doc.save(path)

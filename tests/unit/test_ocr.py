@@ -84,7 +84,8 @@ def test_a_scanned_page_is_found_by_keyword_and_meaning_and_its_quote_is_highlig
 
 
 def test_a_page_fed_in_sideways_and_jpeg_compressed_is_read_upright(tmp_path: Path, matter):
-    pdf = make_image_pdf(tmp_path / "sideways.pdf", [GOVERNING_LAW], rotate=90, jpeg=True)
+    pdf = make_image_pdf(tmp_path / "sideways.pdf", [GOVERNING_LAW], rotate=90,
+                         encoding="jpeg")
     import_files(matter, [pdf])
     doc = matter.catalog.documents()[0]
     page = matter.catalog.page(doc.id, 1)
@@ -96,6 +97,16 @@ def test_a_page_fed_in_sideways_and_jpeg_compressed_is_read_upright(tmp_path: Pa
     assert max(b[0] for b in boxes) - min(b[0] for b in boxes) < 2
     assert boxes[0][1] > boxes[1][1] > boxes[2][1]
     assert all((b[3] - b[1]) > 2 * (b[2] - b[0]) for b in (boxes[0], boxes[2]))
+
+
+def test_a_fax_compressed_scan_is_read(tmp_path: Path, matter):
+    """CCITT Group 4, what office scanners and fax servers write for black-and-white pages."""
+    pdf = make_image_pdf(tmp_path / "fax.pdf", [TERMINATION], encoding="ccitt")
+    with pymupdf.open(pdf) as doc:
+        assert "/CCITTFaxDecode" in doc.xref_object(doc[0].get_images()[0][0])
+    import_files(matter, [pdf])
+    page = matter.catalog.page(matter.catalog.documents()[0].id, 1)
+    assert "ninety (90) days prior written notice" in flat(page.text)
 
 
 def test_a_mixed_document_keeps_its_text_layer_and_recognises_only_its_scans(
