@@ -13,6 +13,8 @@ $(STAMP): pyproject.toml
 	# The CPU build of torch first: an unpinned torch would pull a multi-GB CUDA build.
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -e '.[dev]'
+	@# the ONNX embedder files, made once here rather than at a lawyer's first import
+	$(PY) -m desk.index.embedder
 	touch $(STAMP)
 
 setup: $(STAMP)

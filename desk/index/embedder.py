@@ -1,13 +1,23 @@
 """Embedders behind one small interface: all-MiniLM-L6-v2 from the bundled package, run with
 ONNX Runtime. "int8" (the default) is dynamically quantized (per-channel int8 weights of the
-matrix multiplications); "fp32" is the precise setting and gives the same vectors as
-sentence-transformers. The ONNX files are made once, offline, from the package's weights and
-kept in the model store."""
+matrix multiplications and of the fused attention's projections); "fp32" is the precise setting
+and gives the same vectors as sentence-transformers. The ONNX files are made once, offline, from
+the package's weights: at setup time by `python -m desk.index.embedder` (into the bundled
+folder), else on first use (into the model store).
+
+The graph is exported with eager attention so that ONNX Runtime's transformer optimizer fuses
+each layer's attention (and the embeddings, layer norms and GELUs) into single operators; the
+SDPA export fused no attention. Batches are bounded in tokens, not texts, and each runs on one
+thread while the other cores run other batches: ONNX Runtime's memory arena stays small and
+bounded (a batch of long texts no longer grows it for good), and there is no thread-pool
+spinning or splitting of small operators across threads."""
 
 from __future__ import annotations
 
 import os
+import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -19,10 +29,15 @@ from desk.core.errors import DeskError
 from desk.core.files import PRIVATE_FILE_MODE, private_dir, private_file, replace_atomically
 
 MAX_TOKENS = 256  # the model's max_seq_length
-# The packaged app ships the ONNX files and tokenizer here (made by packaging/build.sh), so a
-# first launch needs neither torch nor an export step.
+# The packaged app ships the ONNX files and tokenizer here (made by packaging/build.sh; in a
+# source checkout by `make setup`), so a first launch needs neither torch nor an export step.
 BUNDLED_DIR = Path(__file__).resolve().parents[2] / "models" / "embedders"
-BATCH = 32
+# Tokens (texts x padded width) per ONNX Runtime run: 16 passages of the default 500
+# characters (~130 tokens), fewer when they are long. Small runs keep the activations in cache
+# and the arena small (a run's attention scores grow with texts x width^2).
+BATCH_TOKENS = 2048
+# The graph the files hold, part of their names: files of an older export are never used.
+EXPORT_VERSION = 2
 
 
 class Embedder(Protocol):
@@ -43,11 +58,14 @@ def _model_dir() -> Path:
 
 
 def _export(fp32: Path) -> None:
-    """Export the transformer to ONNX (torch's TorchScript exporter), atomically."""
+    """Export the transformer to ONNX (torch's TorchScript exporter) with eager attention, then
+    fuse it with ONNX Runtime's transformer optimizer; atomically."""
     import torch
+    from onnxruntime.transformers.optimizer import optimize_model
     from transformers import AutoModel
 
-    base = AutoModel.from_pretrained(str(_model_dir())).eval()
+    # Eager attention: the optimizer fuses all 6 attention layers; of the SDPA export, none.
+    base = AutoModel.from_pretrained(str(_model_dir()), attn_implementation="eager").eval()
 
     class Encoder(torch.nn.Module):
         def __init__(self) -> None:
@@ -61,33 +79,51 @@ def _export(fp32: Path) -> None:
     names = ["input_ids", "attention_mask", "token_type_ids"]
     sample = tuple(torch.ones(2, 16, dtype=torch.long) for _ in names)
     axes = {n: {0: "batch", 1: "tokens"} for n in [*names, "last_hidden_state"]}
+    raw = private_file(fp32.with_suffix(".raw.partial"))
     tmp = private_file(fp32.with_suffix(".partial"))
-    with torch.no_grad():
-        torch.onnx.export(Encoder(), sample, str(tmp), input_names=names,
-                          output_names=["last_hidden_state"], dynamic_axes=axes,
-                          opset_version=17, dynamo=False)
+    try:
+        with torch.no_grad():
+            torch.onnx.export(Encoder(), sample, str(raw), input_names=names,
+                              output_names=["last_hidden_state"], dynamic_axes=axes,
+                              opset_version=17, dynamo=False)
+        # Attention, EmbedLayerNormalization, SkipLayerNormalization, BiasGelu: the same
+        # vectors as the raw export (cosine 1.0000 on the dev passages).
+        fused = optimize_model(str(raw), model_type="bert", num_heads=12, hidden_size=384)
+        fused.save_model_to_file(str(tmp))
+    finally:
+        raw.unlink(missing_ok=True)
     replace_atomically(tmp, fp32)
 
 
 def _quantize(fp32: Path, int8: Path) -> None:
+    import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     tmp = private_file(int8.with_suffix(".partial"))
-    # Per-channel weights on MatMul only: cosine 0.99 to fp32, where quantizing every op
-    # (embeddings included) measured 0.96.
+    # Per-channel int8 weights of the MatMuls and of the fused attention's QKV projection
+    # (QAttention): cosine 0.993 to fp32 on the dev passages, as MatMul-only quantization of
+    # the unfused graph measured; quantizing every op (embeddings included) measured 0.96, and
+    # uint8 weights 0.978. Signed weights with unsigned activations run on the CPU's int8 dot
+    # products (AVX-512 VNNI / AVX-VNNI where present).
     quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8, per_channel=True,
-                     op_types_to_quantize=["MatMul"])
+                     op_types_to_quantize=["MatMul", "Attention"],
+                     extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
     replace_atomically(tmp, int8)
 
 
-def onnx_file(precision: str) -> Path:
-    """The ONNX model for a precision, made on first use (once, under a lock)."""
-    bundled = BUNDLED_DIR / f"all-MiniLM-L6-v2-{precision}.onnx"
-    if bundled.exists():
+def file_name(precision: str) -> str:
+    return f"all-MiniLM-L6-v2-{precision}-v{EXPORT_VERSION}.onnx"
+
+
+def onnx_file(precision: str, folder: Path | None = None) -> Path:
+    """The ONNX model for a precision: the bundled one, else made on first use (once, under a
+    lock) in `folder` (default: the model store)."""
+    bundled = BUNDLED_DIR / file_name(precision)
+    if folder is None and bundled.exists():
         return bundled
-    folder = private_dir(models_dir() / "embedders")
-    fp32 = folder / "all-MiniLM-L6-v2-fp32.onnx"
-    target = folder / f"all-MiniLM-L6-v2-{precision}.onnx"
+    folder = private_dir(folder or models_dir() / "embedders")
+    fp32 = folder / file_name("fp32")
+    target = folder / file_name(precision)
     if target.exists():
         return target
     # Blocking: a second process (or thread) waits, then finds the files made.
@@ -109,8 +145,10 @@ class MiniLMEmbedder:
         if precision not in ("int8", "fp32"):
             raise DeskError(f"Unknown embedder precision {precision!r}.")
         self.precision = precision
-        # fp32 vectors equal sentence-transformers', so its indexes keep that name.
-        self.name = "all-MiniLM-L6-v2" + ("-int8" if precision == "int8" else "")
+        # fp32 vectors equal sentence-transformers', so its indexes keep that name. The int8
+        # vectors changed with the fused export (v2): older int8 matters are told to rebuild.
+        self.name = "all-MiniLM-L6-v2" + ("-int8-v2" if precision == "int8" else "")
+        self.workers = max(1, os.cpu_count() or 1)  # batches run at once, one thread each
         self._session: Any = None
         self._tokenizer: Any = None
         self._lock = threading.Lock()
@@ -125,7 +163,13 @@ class MiniLMEmbedder:
         tokenizer.enable_truncation(MAX_TOKENS)
         tokenizer.no_padding()  # batches are padded to their own longest text below
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = os.cpu_count() or 1
+        # One thread per run and one run per core at once (see embed): nothing spins waiting
+        # for a thread pool, and small operators are not split across threads.
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        # A memory pattern is planned (and its block kept) per input shape; here shapes vary.
+        options.enable_mem_pattern = False
         self._session = onnxruntime.InferenceSession(
             str(onnx_file(self.precision)), options, providers=["CPUExecutionProvider"])
         self._tokenizer = tokenizer
@@ -138,25 +182,41 @@ class MiniLMEmbedder:
             if self._session is None:
                 self._load()
         encodings = self._tokenizer.encode_batch(texts)
-        order = np.argsort([len(e.ids) for e in encodings])  # similar lengths: little padding
-        for start in range(0, len(order), BATCH):
-            rows = order[start:start + BATCH]
-            width = max(len(encodings[i].ids) for i in rows)
-            ids = np.zeros((len(rows), width), dtype=np.int64)
+        lengths = [len(e.ids) for e in encodings]
+        batches: list[list[int]] = [[]]
+        # Shortest first (similar lengths: little padding), so each text added is the widest.
+        for i in np.argsort(lengths, kind="stable").tolist():
+            if batches[-1] and (len(batches[-1]) + 1) * lengths[i] > BATCH_TOKENS:
+                batches.append([])
+            batches[-1].append(i)
+
+        def run(rows: list[int]) -> None:
+            ids = np.zeros((len(rows), lengths[rows[-1]]), dtype=np.int64)
             mask = np.zeros_like(ids)
             for k, i in enumerate(rows):
-                n = len(encodings[i].ids)
-                ids[k, :n] = encodings[i].ids
-                mask[k, :n] = 1
+                ids[k, :lengths[i]] = encodings[i].ids
+                mask[k, :lengths[i]] = 1
             hidden = self._session.run(None, {"input_ids": ids, "attention_mask": mask,
                                               "token_type_ids": np.zeros_like(ids)})[0]
-            summed = (hidden * mask[..., None]).sum(axis=1)
+            summed = np.einsum("btd,bt->bd", hidden, mask.astype(np.float32))
             vectors = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1)
             out[rows] = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+        workers = min(self.workers, len(batches))
+        if workers == 1:
+            for rows in batches:
+                run(rows)
+        else:  # ONNX Runtime releases the GIL while it runs: the batches run in parallel
+            with ThreadPoolExecutor(workers, thread_name_prefix="desk-embed") as pool:
+                for _ in pool.map(run, batches):
+                    pass
         return out
 
 
-EMBEDDERS = {"all-MiniLM-L6-v2-int8": "int8", "all-MiniLM-L6-v2": "fp32"}
+# Settings name -> precision. The int8 embedder's index name (its `name`) carries the export
+# version; the settings keep naming it "all-MiniLM-L6-v2-int8".
+EMBEDDERS = {"all-MiniLM-L6-v2-int8": "int8", "all-MiniLM-L6-v2-int8-v2": "int8",
+             "all-MiniLM-L6-v2": "fp32"}
 _cache: dict[str, Embedder] = {}
 _cache_lock = threading.Lock()
 
@@ -172,6 +232,26 @@ def get_embedder(name: str = "all-MiniLM-L6-v2-int8") -> Embedder:
         return _cache[name]
 
 
+def main(argv: list[str] | None = None) -> int:
+    """Make the ONNX files and the tokenizer ahead of use (`make setup` runs this), in the
+    bundled folder, so that every DESK_HOME finds them (tests' temporary ones too); with
+    --store, in the model store of DESK_HOME instead. Does nothing when they exist."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m desk.index.embedder",
+                                     description=main.__doc__)
+    parser.add_argument("--store", action="store_true",
+                        help="make them in DESK_HOME's model store, not the bundled folder")
+    args = parser.parse_args(argv)
+    folder = None if args.store else private_dir(BUNDLED_DIR)
+    for precision in ("fp32", "int8"):
+        print(onnx_file(precision, folder))
+    if folder is not None and not (folder / "tokenizer.json").exists():
+        tmp = private_file(folder / "tokenizer.json.partial")
+        tmp.write_bytes((_model_dir() / "tokenizer.json").read_bytes())
+        replace_atomically(tmp, folder / "tokenizer.json")
+    return 0
+
+
 if __name__ == "__main__":
-    for _precision in ("int8", "fp32"):
-        print(onnx_file(_precision))
+    sys.exit(main())
