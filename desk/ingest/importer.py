@@ -12,6 +12,7 @@ for the next one, which starts with them.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import time
@@ -29,6 +30,8 @@ from desk.index.matter import Embedding, Matter
 from desk.ingest.chunker import chunk_pages
 from desk.ingest.ocr import PageImage, TesseractOcr, get_ocr, render_for_ocr
 from desk.ingest.pdf import PdfContent, empty_store, read_pdf
+
+log = logging.getLogger("desk")
 
 PROFILE_CHARS = 1500
 READ_AHEAD = 3  # documents read ahead of the writer/embedder; bounds the memory held
@@ -143,15 +146,14 @@ class ImportJob:
     """Run with `for progress in job.run(): ...`; the result is in `job.summary`."""
 
     def __init__(self, matter: Matter, paths: Iterable[Path], chunk_size: int,
-                 chunk_overlap: int, cancel: CancelToken | None = None, ocr: bool = True,
-                 ocr_engine: TesseractOcr | None = None) -> None:
+                 chunk_overlap: int, cancel: CancelToken | None = None, ocr: bool = True
+                 ) -> None:
         self.matter = matter
         self.paths = [Path(p) for p in paths]
         self.chunk_size = chunk_size
         self.chunk_overlap = chunk_overlap
         self.cancel = cancel or CancelToken()
         self.ocr = ocr
-        self._ocr_engine = ocr_engine
         self.summary = ImportSummary()
 
     def run(self) -> Iterator[Progress]:
@@ -279,7 +281,7 @@ class ImportJob:
         if not waiting:
             return
         started = time.monotonic()
-        engine = self._ocr_engine or get_ocr()
+        engine = get_ocr()
         progress = Progress("ocr", 0, len(waiting), "Recognising scanned pages")
         yield progress
         by_document: dict[int, list[int]] = {}
@@ -343,6 +345,7 @@ class ImportJob:
         try:
             return engine.recognise(image, number)
         except Exception:
+            log.exception("OCR failed on page %d", number)
             return Page(number, "", [], NO_TEXT)
 
     def _store_ocr_page(self, document: Document, page: Page) -> None:
