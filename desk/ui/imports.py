@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar
 from desk.config.settings import Settings
 from desk.core.progress import CancelToken, Progress
 from desk.index.matter import open_matter
-from desk.ingest.importer import ImportJob, ImportSummary
+from desk.ingest.importer import ImportJob, ImportSummary, rebuild
 from desk.ui.workers import Worker, Workers
 
 TABLE_REFRESH_SECONDS = 0.5
@@ -34,6 +34,24 @@ def import_job(matter_name: str, settings: Settings, paths: list[Path]
                                  settings.chunking.overlap, cancel)
             yield from importer.run()
             return importer.summary
+        finally:
+            matter.close()
+
+    return job
+
+
+def rebuild_job(matter_name: str, settings: Settings
+                ) -> Callable[[CancelToken], Generator[Progress, None, None]]:
+    """Re-chunk and re-embed a matter indexed with other settings or an older embedder: the
+    documents' stored page text is kept, so nothing is read or recognised again."""
+    settings = copy.deepcopy(settings)
+
+    def job(cancel: CancelToken) -> Generator[Progress, None, None]:
+        matter = open_matter(matter_name, settings, check_fingerprint=False)
+        try:
+            for progress in rebuild(matter, settings.chunking.size, settings.chunking.overlap):
+                cancel.raise_if_cancelled()
+                yield progress
         finally:
             matter.close()
 
@@ -78,6 +96,21 @@ class ImportOperation(QObject):
         self._table_shown = 0.0
         worker = self.workers.write(import_job(matter_name, settings, paths),
                                     on_item=self._progress, on_done=self._done,
+                                    on_error=self.on_error, on_finished=self._finished)
+        self.worker = worker
+        return worker
+
+    def start_rebuild(self, matter_name: str, settings: Settings) -> Worker:
+        """Rebuild a matter's index, with progress and cancel like an import (a cancelled
+        rebuild leaves the matter to be rebuilt: its new fingerprint is stored with its new
+        passages, and the rest re-embeds on the next open)."""
+        self.progress.setValue(0)
+        self.progress.show()
+        self.cancel_button.show()
+        self._reading = None
+        worker = self.workers.write(rebuild_job(matter_name, settings), on_item=self._progress,
+                                    on_done=lambda _: self.status.setText(
+                                        f"Rebuilt the index of {matter_name}."),
                                     on_error=self.on_error, on_finished=self._finished)
         self.worker = worker
         return worker

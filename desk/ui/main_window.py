@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from desk.config.paths import SAMPLES_DIR, data_dir
 from desk.config.settings import Settings, load_settings, save_settings
-from desk.core.errors import DeskError
+from desk.core.errors import DeskError, IndexMismatch
 from desk.index.matter import Matter, list_matters, open_matter
 from desk.ingest.importer import opening_texts
 from desk.rag.service import release_services
@@ -58,6 +58,7 @@ class MainWindow(QMainWindow):
         self.matter: Matter | None = None
         self.panel: Any = None  # the optimization panel, made on first use
         self._reload_pending = False
+        self._rebuilding: str | None = None  # the matter whose index is being rebuilt
         self.setWindowTitle("Desk")
         self.setAcceptDrops(True)
         self.models = ModelStatus(self.settings, self.workers, model_loader, self.show_error)
@@ -277,6 +278,9 @@ class MainWindow(QMainWindow):
         self.close_matter()
         try:
             self.matter = open_matter(name, self.settings, create=create)
+        except IndexMismatch as exc:
+            self.offer_rebuild(name, str(exc))
+            return
         except DeskError as exc:
             self.show_error(str(exc))
             return
@@ -293,6 +297,18 @@ class MainWindow(QMainWindow):
         if resume_ocr and waiting and self.import_worker is None:
             self.imports.start(name, self.settings, [])
             self.progress_label.setText(f"Resuming OCR of {waiting} scanned page(s)…")
+
+    def offer_rebuild(self, name: str, problem: str) -> None:
+        """A matter indexed with other settings (or an older embedder) cannot be searched as
+        it is; its text is kept, so the index can be rebuilt from it here, without the CLI."""
+        text = problem.split(" Rebuild it with")[0]
+        answer = QMessageBox.question(self, "Rebuild the index?",
+                                      f"{text}\n\nRebuild its index now? The documents' text "
+                                      "is kept; only the passages are embedded again.")
+        if answer != QMessageBox.StandardButton.Yes or self.import_worker is not None:
+            return
+        self.imports.start_rebuild(name, self.settings)
+        self._rebuilding = name
 
     def close_matter(self) -> None:
         self.watch.stop()
@@ -333,7 +349,12 @@ class MainWindow(QMainWindow):
                                         "keyword search already works.")
 
     def _reload_matter(self) -> None:
-        """Reopen the matter after a write so searches see the new vectors."""
+        """Reopen the matter after a write so searches see the new vectors (or open the one
+        just rebuilt)."""
+        if self._rebuilding is not None:
+            name, self._rebuilding = self._rebuilding, None
+            self.select_matter(name, resume_ocr=False)
+            return
         if self.ask_worker is not None:
             self._reload_pending = True  # the answer in progress still reads this matter
             return

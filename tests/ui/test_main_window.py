@@ -16,6 +16,8 @@ from PySide6.QtGui import QColor, QDropEvent
 from PySide6.QtWidgets import QApplication, QMessageBox, QToolTip
 
 from desk.config.paths import settings_file
+from desk.index.catalog import Catalog
+from desk.index.matter import matter_path
 from desk.config.settings import load_settings
 from desk.rag.turns import NOT_FOUND_TEXT, UNVERIFIED_DRAFT
 from desk.ui.documents import DocumentsModel
@@ -369,6 +371,40 @@ def test_history_survives_a_restart_with_reasons_and_exports_a_memo(
 
 
 # -- closing and settings -----------------------------------------------------------------
+def test_a_matter_indexed_by_an_older_embedder_is_rebuilt_from_the_window(
+        qtbot, make_window, tmp_path, monkeypatch):
+    window = make_window()
+    import_and_wait(qtbot, window, [msa(tmp_path)])
+    name = window.matter.name
+    chunks = window.matter.catalog.counts()["chunks"]
+    window.close_matter()
+    catalog = Catalog(matter_path(name) / "catalog.sqlite")
+    built = json.loads(catalog.get_meta("fingerprint"))
+    built["embedder"] = "all-MiniLM-L6-v2-int8"  # the int8 export before the fused one
+    catalog.set_meta("fingerprint", json.dumps(built))
+    catalog.close()
+    asked: list[str] = []
+    monkeypatch.setattr(QMessageBox, "question", lambda parent, title, text, *rest: (
+        asked.append(text), QMessageBox.StandardButton.Yes)[1])
+
+    window.select_matter(name)
+    assert window.matter is None and window.import_worker is not None
+    assert asked == [f"Matter {name!r} was indexed with embedder all-MiniLM-L6-v2-int8 "
+                     "(384-d), chunks of 500 characters with 100 overlap, chunker "
+                     f"v{built['chunker_version']}, but the current settings use embedder "
+                     "all-MiniLM-L6-v2-int8-v2 (384-d), chunks of 500 characters with 100 "
+                     f"overlap, chunker v{built['chunker_version']}.\n\nRebuild its index "
+                     "now? The documents' text is kept; only the passages are embedded again."]
+    qtbot.waitUntil(lambda: window.import_worker is None and window.matter is not None,
+                    timeout=120_000)
+    assert window.matter.name == name
+    assert window.matter.catalog.counts()["chunks"] == chunks
+    assert window.matter.vectors.count == chunks
+    assert json.loads(window.matter.catalog.get_meta("fingerprint"))["embedder"] == \
+        "all-MiniLM-L6-v2-int8-v2"
+    assert window.progress_label.text() == f"Rebuilt the index of {name}."
+
+
 def test_closing_during_an_import_shuts_down_cleanly(qtbot, make_window, tmp_path):
     window = make_window()
     for i in range(6):
