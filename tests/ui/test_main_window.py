@@ -16,9 +16,9 @@ from PySide6.QtGui import QColor, QDropEvent
 from PySide6.QtWidgets import QApplication, QMessageBox, QToolTip
 
 from desk.config.paths import settings_file
+from desk.config.settings import load_settings
 from desk.index.catalog import Catalog
 from desk.index.matter import matter_path
-from desk.config.settings import load_settings
 from desk.rag.turns import NOT_FOUND_TEXT, UNVERIFIED_DRAFT
 from desk.ui.documents import DocumentsModel
 from desk.ui.main_window import MainWindow
