@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from desk.core.errors import DeskError
 from desk.core.progress import CancelToken, Progress
+from desk.index.catalog import Catalog
 from desk.ingest.watch import (
     WatchScan,
     WatchSummary,
@@ -190,27 +191,25 @@ class WatchController(QObject):
         self.dialog.raise_()
 
     def add_folder(self, folder: Path) -> None:
-        matter = self.window.matter
-        if matter is None:
-            return
-        try:
-            add_folder(matter.catalog, folder)
-        except DeskError as exc:
-            self.window.show_error(str(exc))
-            return
-        self._changed()
-        self.poll()  # what is already in the folder comes in now, not in a few seconds
+        if self._change_folders(add_folder, folder):
+            self.poll()  # what is already in the folder comes in now, not in a few seconds
 
     def remove_folder(self, folder: str) -> None:
+        self._change_folders(remove_folder, folder)
+
+    def _change_folders(self, change: Callable[[Catalog, Path | str], list[Path]],
+                        folder: Path | str) -> bool:
+        """Add or remove a watched folder of the open matter; a refusal is shown, not raised."""
         matter = self.window.matter
         if matter is None:
-            return
+            return False
         try:
-            remove_folder(matter.catalog, folder)
+            change(matter.catalog, folder)
         except DeskError as exc:
             self.window.show_error(str(exc))
-            return
+            return False
         self._changed()
+        return True
 
     def _changed(self) -> None:
         self._update_timer()

@@ -72,13 +72,12 @@ def review_main(args: list[str]) -> None:
     window.close()
 
 
-def scan_main(args: list[str]) -> None:
-    """--scan MATTER QUESTION [MODEL]: ask, open the first verified citation, grab both."""
-    matter, question = args[0], args[1]
+def asked(matter: str, question: str, model: str | None) -> tuple[QApplication, MainWindow]:
+    """The window on `matter` after it answered `question` (with `model`, else the settings')."""
     app = QApplication(sys.argv)
     settings = load_settings()
-    if len(args) > 2:
-        settings.llm.model = args[2]
+    if model:
+        settings.llm.model = model
     window = MainWindow(settings)
     window.resize(1400, 860)
     window.show()
@@ -88,6 +87,12 @@ def scan_main(args: list[str]) -> None:
     window.ask()
     wait(app, lambda: window.ask_worker is None)
     settle(app)
+    return app, window
+
+
+def scan_main(args: list[str]) -> None:
+    """--scan MATTER QUESTION [MODEL]: ask, open the first verified citation, grab both."""
+    app, window = asked(args[0], args[1], args[2] if len(args) > 2 else None)
     answer = window.turns[-1][1]
     print(answer)
     verified = [c for c in answer["citations"] if c["verified"]]
@@ -118,21 +123,8 @@ def main() -> None:
     if sys.argv[1] == "--scan":
         scan_main(sys.argv[2:])
         return
-    matter, question = sys.argv[1], sys.argv[2]
-    app = QApplication(sys.argv)
-    settings = load_settings()
-    if len(sys.argv) > 3:
-        settings.llm.model = sys.argv[3]
-    window = MainWindow(settings)
-    window.resize(1400, 860)
-    window.show()
-    window.select_matter(matter)
-    window.new_conversation()
-    window.question.setText(question)
-    window.ask()
-    wait(app, lambda: window.ask_worker is None)
-    for _ in range(20):
-        app.processEvents()
+    app, window = asked(sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None)
+    settings = window.settings
     window.grab().save(str(OUT / "main-window.png"))
     answer = window.turns[-1][1]
     verified = [c for c in answer["citations"] if c["verified"]] or answer["citations"]
