@@ -122,6 +122,11 @@ class ReviewStore:
             db.execute("INSERT OR REPLACE INTO review_briefs(doc_id, brief_json, updated_at) "
                        "VALUES (?, ?, ?)", (doc_id, json.dumps(sentences), time.time()))
 
+    def briefs(self) -> dict[int, list[dict[str, object]]]:
+        """Every stored brief by document id, in one query (the tab shows them all)."""
+        return {r[0]: json.loads(r[1]) for r in self.catalog.db.execute(
+            "SELECT doc_id, brief_json FROM review_briefs")}
+
     def brief(self, doc_id: int) -> list[dict[str, object]] | None:
         row = self.catalog.db.execute("SELECT brief_json FROM review_briefs WHERE doc_id=?",
                                       (doc_id,)).fetchone()

@@ -169,6 +169,9 @@ class DocumentsPanel(QObject):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        # sized from the first rows, not all of them: a matter of 3,000 files refreshes often
+        # while it imports, and measuring every row each time froze the window
+        header.setResizeContentsPrecision(200)
         self.table.setWordWrap(False)
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

@@ -91,6 +91,7 @@ FILE_COLUMN = "File"
 UNVERIFIED_COLOR = QColor("#FFD8A8")  # light orange, as in the Excel export
 EDITED_COLOR = QColor("#DDEBF7")  # light blue, as in the Excel export
 EDITED_MARK = "✎ "
+FIT_ROWS = 200  # rows measured for the column widths
 QUOTE_START_CHARS = 90
 UNVERIFIED_TEXT = "#b54708"  # dark orange: an unverified sentence or citation in the brief
 BRIEF_HINT = "No brief yet — select the document and press Brief."
@@ -881,8 +882,7 @@ class ReviewTab(QWidget):
         else:
             docs = [(d.id, d.file_name) for d in matter.catalog.documents()
                     if d.status == "indexed"]
-            briefs = {doc_id: brief for doc_id, _ in docs
-                      if (brief := store.brief(doc_id)) is not None}
+            briefs = store.briefs()
             self._table_matter = self.matter_name
             self.model.set_table(docs, self.terms(), store.cells(), briefs=briefs)
             self.body.setEnabled(True)
@@ -902,8 +902,9 @@ class ReviewTab(QWidget):
         header = self.table.horizontalHeader()
         cells, heading = self.table.fontMetrics(), header.fontMetrics()
         for column in range(self.model.columnCount()):
+            # the first rows tell the width: measuring all of 3,000 froze the window
             texts = [str(self.model.index(r, column).data() or "")
-                     for r in range(self.model.rowCount())]
+                     for r in range(min(self.model.rowCount(), FIT_ROWS))]
             widest = max([cells.horizontalAdvance(t) for t in texts] or [0])
             name = heading.horizontalAdvance(str(self.model.headerData(
                 column, Qt.Orientation.Horizontal)))
