@@ -43,6 +43,9 @@ CREATE TABLE IF NOT EXISTS pages (
     PRIMARY KEY (doc_id, number)
 );
 CREATE INDEX IF NOT EXISTS pages_pending ON pages(source) WHERE source = 'pending';
+-- what documents() counts per document, without reading the pages' text and word boxes (which
+-- come first in each row: a 1,000-page document's were read on every refresh of the table)
+CREATE INDEX IF NOT EXISTS pages_figures ON pages(doc_id, source, ocr_confidence);
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,

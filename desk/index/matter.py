@@ -7,6 +7,7 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import filelock
@@ -100,6 +101,20 @@ def list_matters() -> list[str]:
 
 def matter_path(name: str) -> Path:
     return matters_dir() / matter_slug(name)
+
+
+@contextmanager
+def open_catalog(matter_name: str) -> Iterator[Catalog]:
+    """The catalog of a matter on its own connection, for a read off the GUI thread (a watched
+    folder's poll, the documents table during an import): no embedder, no vector file."""
+    folder = matter_path(matter_name)
+    if not (folder / "matter.json").exists():
+        raise DeskError(f"There is no matter named {matter_name!r}.")
+    catalog = Catalog(folder / "catalog.sqlite")
+    try:
+        yield catalog
+    finally:
+        catalog.close()
 
 
 def delete_matter(name: str) -> None:

@@ -14,7 +14,6 @@ import json
 import os
 import time
 from collections.abc import Generator, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
@@ -22,7 +21,7 @@ from desk.core.errors import DeskError
 from desk.core.progress import CancelToken, Progress
 from desk.core.types import Document
 from desk.index.catalog import Catalog
-from desk.index.matter import Matter, matter_path
+from desk.index.matter import Matter
 from desk.ingest.importer import ImportJob, file_sha256
 
 FOLDERS_KEY = "watch.folders"  # JSON list of absolute folder paths
@@ -68,20 +67,6 @@ def remove_folder(catalog: Catalog, folder: Path | str) -> list[Path]:
         raise DeskError(f"{str(folder)!r} is not a watched folder of this matter.")
     _save_folders(catalog, kept)
     return kept
-
-
-@contextmanager
-def open_catalog(matter_name: str) -> Iterator[Catalog]:
-    """The catalog of a matter on its own connection (for a poll off the GUI thread): no
-    embedder and no vector file are loaded, as a poll needs neither."""
-    folder = matter_path(matter_name)
-    if not (folder / "matter.json").exists():
-        raise DeskError(f"There is no matter named {matter_name!r}.")
-    catalog = Catalog(folder / "catalog.sqlite")
-    try:
-        yield catalog
-    finally:
-        catalog.close()
 
 
 # -- the scan -------------------------------------------------------------------------------

@@ -79,7 +79,6 @@ class ImportOperation(QObject):
         self.worker: Worker | None = None
         self._reading: Progress | None = None  # the running import's reading progress
         self._table_shown = 0.0  # when the documents table was last told to refresh
-        self._table_cost = 0.0  # how long that refresh took
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(260)
         self.progress.hide()
@@ -140,20 +139,12 @@ class ImportOperation(QObject):
         where = f" ({progress.message})" if progress.stage == "ocr" and progress.done else ""
         self.status.setText(f"{stage}: {progress.done}/{progress.total}{eta_text}{where}")
         now = time.monotonic()
-        # not on every one of 3,000 small files: the table is read whole each time, so it is
-        # refreshed at most every TABLE_REFRESH_SECONDS and never for more than a tenth of
-        # the window's time
-        interval = max(TABLE_REFRESH_SECONDS, 10 * self._table_cost)
+        # not on every one of 3,000 small files: the table is read whole each time
         if progress.stage in ("extract", "ocr") and (
-                now - self._table_shown >= interval or progress.done == 0
+                now - self._table_shown >= TABLE_REFRESH_SECONDS or progress.done == 0
                 or progress.done == progress.total):
             self._table_shown = now
-            QTimer.singleShot(0, self, self._show_documents)  # after this update
-
-    def _show_documents(self) -> None:
-        started = time.monotonic()
-        self.sig_documents_changed.emit()  # the window's slot runs now, on this thread
-        self._table_cost = time.monotonic() - started
+            QTimer.singleShot(0, self, self.sig_documents_changed.emit)  # after this update
 
     def _done(self, summary: ImportSummary) -> None:
         self.status.setText(summary_text(summary))

@@ -35,7 +35,7 @@ from desk.ingest.importer import opening_texts
 from desk.rag.service import release_services
 from desk.ui.answer_html import Turn
 from desk.ui.conversation import ConversationPanel
-from desk.ui.documents import DocumentsPanel, remove_job
+from desk.ui.documents import DocumentRow, DocumentsPanel, remove_job, rows_job
 from desk.ui.evidence import EvidencePanel, SourceNavigator
 from desk.ui.imports import ImportOperation
 from desk.ui.matters import MattersSidebar, WelcomePage
@@ -59,6 +59,7 @@ class MainWindow(QMainWindow):
         self.panel: Any = None  # the optimization panel, made on first use
         self._reload_pending = False
         self._rebuilding: str | None = None  # the matter whose index is being rebuilt
+        self._documents_reader: Worker | None = None  # the table's rows being read
         self.setWindowTitle("Desk")
         self.setAcceptDrops(True)
         self.models = ModelStatus(self.settings, self.workers, model_loader, self.show_error)
@@ -126,7 +127,7 @@ class MainWindow(QMainWindow):
         bar = self.statusBar()
         bar.addWidget(self.progress_label, 1)
         self.imports = ImportOperation(self.workers, bar, self.progress_label, self.show_error)
-        self.imports.sig_documents_changed.connect(self.refresh_documents)
+        self.imports.sig_documents_changed.connect(self.refresh_documents_while_importing)
         self.imports.sig_finished.connect(self._reload_matter)
         self.imports.sig_text_ready.connect(self._reload_matter)
         # after _reload_matter, so that it reports on the reopened matter
@@ -338,6 +339,22 @@ class MainWindow(QMainWindow):
     def open_sample(self) -> None:
         self.select_matter("Sample", create=True)
         self.import_paths([SAMPLES_DIR])
+
+    def refresh_documents_while_importing(self) -> None:
+        """The table during an import: read off the GUI thread, one read at a time."""
+        if self.matter is None or self._documents_reader is not None:
+            return
+        name = self.matter.name
+
+        def show(rows: list[DocumentRow]) -> None:
+            if self.matter is not None and self.matter.name == name:
+                self.documents_panel.model.set_rows(rows)
+
+        def finished() -> None:
+            self._documents_reader = None
+
+        self._documents_reader = self.workers.read(rows_job(name), on_item=show,
+                                                   on_finished=finished)
 
     def refresh_documents(self) -> None:
         if self.matter is None:

@@ -25,11 +25,11 @@ from PySide6.QtWidgets import (
 from desk.core.errors import DeskError
 from desk.core.progress import CancelToken, Progress
 from desk.index.catalog import Catalog
+from desk.index.matter import open_catalog
 from desk.ingest.watch import (
     WatchScan,
     WatchSummary,
     add_folder,
-    open_catalog,
     remove_folder,
     scan,
     settle,
