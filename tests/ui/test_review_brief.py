@@ -14,7 +14,16 @@ from PySide6.QtWidgets import QMessageBox
 from desk.ui.review import BRIEF_CHOOSE, BRIEF_HINT, UNVERIFIED_TEXT, ReviewTab, clock
 from tests.fakes import EXCERPT, FakeModel, pick_first_excerpt
 from tests.ui import test_review_tab
-from tests.ui.test_review_tab import ALPHA, BETA, BETA_LAW, doc_id, reviewed_matter, shown, store_of
+from tests.ui.test_review_tab import (
+    ALPHA,
+    BETA,
+    BETA_LAW,
+    click_to_view,
+    doc_id,
+    reviewed_matter,
+    shown,
+    store_of,
+)
 
 make_window = test_review_tab.make_window  # the Review tab tests' window fixture
 
@@ -149,12 +158,7 @@ def test_brief_makes_the_selected_documents_brief_and_its_citations_open_the_vie
 
     # A click on a citation opens the viewer at its page with its quote highlighted.
     assert window.viewer is None
-    qtbot.mouseClick(tab.brief_pane.viewport(), Qt.MouseButton.LeftButton,
-                     pos=link_point(tab, "cite:1:0"))
-    qtbot.waitUntil(lambda: window.viewer is not None and window.viewer.isVisible(),
-                    timeout=10_000)
-    viewer = window.viewer
-    assert viewer is not None and viewer.path is not None
+    viewer = click_to_view(qtbot, window, tab.brief_pane.viewport(), link_point(tab, "cite:1:0"))
     assert (viewer.path.name, viewer.page_number, viewer.quote) == (ALPHA, 1, PREAMBLE)
     assert viewer.highlights and viewer.status.text() == "Quote highlighted."
 
@@ -195,12 +199,7 @@ def test_an_unverified_sentence_and_citation_look_different_and_say_why(
     ]
     assert shown(tab, BETA, "File", Qt.ItemDataRole.ToolTipRole) == (
         f"{BETA}\n\nA services agreement.\nIt is governed by Delaware law.")
-    qtbot.mouseClick(tab.brief_pane.viewport(), Qt.MouseButton.LeftButton,
-                     pos=link_point(tab, "cite:1:0"))
-    qtbot.waitUntil(lambda: window.viewer is not None and window.viewer.isVisible(),
-                    timeout=10_000)
-    viewer = window.viewer
-    assert viewer is not None and viewer.path is not None
+    viewer = click_to_view(qtbot, window, tab.brief_pane.viewport(), link_point(tab, "cite:1:0"))
     assert (viewer.path.name, viewer.page_number, viewer.quote) == (BETA, 3, BETA_LAW)
 
 

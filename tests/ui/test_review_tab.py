@@ -152,6 +152,16 @@ def doc_id(window: MainWindow, file: str) -> int:
     return window.matter.catalog.find_documents(file)[0].id
 
 
+
+def click_to_view(qtbot, window, viewport, pos):
+    """Click at `pos` and return the source viewer the click opened (shown, with a file)."""
+    qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=pos)
+    qtbot.waitUntil(lambda: window.viewer is not None and window.viewer.isVisible(),
+                    timeout=10_000)
+    viewer = window.viewer
+    assert viewer is not None and viewer.path is not None
+    return viewer
+
 def test_formatting_helpers():
     assert step_text(ReviewStep(12, 48, 65.2, 30.0)) == "12 / 48 cells · ETA 1:05"
     assert step_text(ReviewStep(0, 48, None, 0.0)) == "0 / 48 cells · ETA –:––"
@@ -246,12 +256,8 @@ def test_review_fills_the_table_filters_sorts_and_opens_the_cited_clause(
 
     # A click on a cell opens its first citation's page with the quote highlighted.
     assert window.viewer is None
-    qtbot.mouseClick(tab.table.viewport(), Qt.MouseButton.LeftButton,
-                     pos=cell_centre(tab, BETA, "Governing Law"))
-    qtbot.waitUntil(lambda: window.viewer is not None and window.viewer.isVisible(),
-                    timeout=10_000)
-    viewer = window.viewer
-    assert viewer is not None and viewer.path is not None
+    viewer = click_to_view(qtbot, window, tab.table.viewport(),
+                           cell_centre(tab, BETA, "Governing Law"))
     assert (viewer.path.name, viewer.page_number, viewer.quote) == (BETA, 3, BETA_LAW)
     assert viewer.highlights and viewer.status.text() == "Quote highlighted."
 
