@@ -26,7 +26,13 @@ import numpy as np
 
 from desk.config.paths import models_dir
 from desk.core.errors import DeskError
-from desk.core.files import PRIVATE_FILE_MODE, private_dir, private_file, replace_atomically
+from desk.core.files import (
+    PRIVATE_FILE_MODE,
+    atomic_write_bytes,
+    private_dir,
+    private_file,
+    replace_atomically,
+)
 
 MAX_TOKENS = 256  # the model's max_seq_length
 # The packaged app ships the ONNX files and tokenizer here (made by packaging/build.sh; in a
@@ -247,9 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     for precision in ("fp32", "int8"):
         print(onnx_file(precision, folder))
     if folder is not None and not (folder / "tokenizer.json").exists():
-        tmp = private_file(folder / "tokenizer.json.partial")
-        tmp.write_bytes((_model_dir() / "tokenizer.json").read_bytes())
-        replace_atomically(tmp, folder / "tokenizer.json")
+        atomic_write_bytes(folder / "tokenizer.json",
+                           (_model_dir() / "tokenizer.json").read_bytes())
     return 0
 
 
