@@ -14,7 +14,16 @@ from pathlib import Path
 import numpy as np
 
 from desk.core.files import make_private, private_file
-from desk.core.types import LOW_OCR_CONFIDENCE, OCR_PENDING, Chunk, Document, Page, Word
+from desk.core.types import (
+    LOW_OCR_CONFIDENCE,
+    NO_TEXT,
+    OCR_DONE,
+    OCR_PENDING,
+    Chunk,
+    Document,
+    Page,
+    Word,
+)
 
 WORD_DTYPE = np.dtype([("x0", "f4"), ("y0", "f4"), ("x1", "f4"), ("y1", "f4"),
                        ("start", "i4"), ("end", "i4")])
@@ -29,7 +38,7 @@ CREATE TABLE IF NOT EXISTS documents (
     page_count INTEGER NOT NULL DEFAULT 0,
     status TEXT NOT NULL,
     error TEXT NOT NULL DEFAULT '',
-    pages_needing_ocr INTEGER NOT NULL DEFAULT 0,
+    pages_needing_ocr INTEGER NOT NULL DEFAULT 0,  -- unused: counted from pages since OCR
     added_at REAL NOT NULL,
     missing_since REAL
 );
@@ -100,11 +109,11 @@ ADDED_COLUMNS = (
 # A document's OCR figures come from its pages, so they never disagree with them; one pass over
 # the pages table (grouped), not a subquery per document and figure.
 DOC_COLUMNS = f"""d.id, d.file_name, d.path, d.sha256, d.page_count, d.status, d.error,
-    coalesce(sum(p.source IN ('pending', 'none')), 0),
-    coalesce(sum(p.source = 'ocr'), 0),
-    coalesce(sum(p.source = 'pending'), 0),
-    avg(CASE WHEN p.source = 'ocr' THEN p.ocr_confidence END),
-    coalesce(sum(p.source = 'ocr' AND p.ocr_confidence < {LOW_OCR_CONFIDENCE}), 0),
+    coalesce(sum(p.source IN ('{OCR_PENDING}', '{NO_TEXT}')), 0),
+    coalesce(sum(p.source = '{OCR_DONE}'), 0),
+    coalesce(sum(p.source = '{OCR_PENDING}'), 0),
+    avg(CASE WHEN p.source = '{OCR_DONE}' THEN p.ocr_confidence END),
+    coalesce(sum(p.source = '{OCR_DONE}' AND p.ocr_confidence < {LOW_OCR_CONFIDENCE}), 0),
     d.missing_since"""
 DOC_FROM = "documents d LEFT JOIN pages p ON p.doc_id = d.id"
 CHUNK_COLUMNS = "id, doc_id, page_start, page_end, char_start, char_end, text"

@@ -53,10 +53,9 @@ class OcrFigures:
     under LOW_OCR_CONFIDENCE (worth a look)."""
 
     pages: int = 0
+    read: int = 0  # pages with words, which have a confidence
     confidence_sum: float = 0.0
     low_confidence_pages: list[int] = field(default_factory=list)
-
-    read: int = 0  # pages with words, which have a confidence
 
     def add(self, page: Page) -> None:
         self.pages += 1
@@ -352,7 +351,7 @@ class ImportJob:
         """A recognised page, its passages and (for the opening pages) the document's profile,
         in one transaction."""
         catalog = self.matter.catalog
-        chunks = [replace(c, doc_id=document.id, page_start=page.number, page_end=page.number)
+        chunks = [replace(c, page_start=page.number, page_end=page.number)
                   for c in chunk_pages(document.id, [page.text], self.chunk_size,
                                        self.chunk_overlap)]
         with catalog.transaction() as db:

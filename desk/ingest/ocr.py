@@ -70,12 +70,10 @@ def check_models(folder: Path | None = None) -> Path:
 
 @dataclass
 class PageImage:
-    """A page rendered to grey pixels for OCR, with the page's size as shown, in points."""
+    """A page rendered to grey pixels for OCR, at `dpi` (which maps its pixels to points)."""
 
     pixels: np.ndarray  # uint8, height x width
     dpi: int
-    width_pt: float
-    height_pt: float
 
 
 def render_for_ocr(page: Any) -> PageImage:
@@ -96,26 +94,20 @@ def render_for_ocr(page: Any) -> PageImage:
             dpi = int(min(max(largest["width"] / shown_inches, MIN_DPI), MAX_DPI))
     pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY, alpha=False)
     pixels = np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.height, pix.stride)
-    pixels = np.ascontiguousarray(pixels[:, :pix.width])
-    rect = page.rect
-    return PageImage(pixels, dpi, float(rect.width), float(rect.height))
+    return PageImage(np.ascontiguousarray(pixels[:, :pix.width]), dpi)
 
 
 class TesseractOcr:
     """Recognises page images; safe to call from several threads (one Tesseract each)."""
 
-    name = "tesseract"
-
     def __init__(self, folder: Path | None = None) -> None:
         self.folder = check_models(folder)
         self._local = threading.local()
-        self.version = ""
 
     def _apis(self) -> tuple[Any, Any]:
         if not hasattr(self._local, "api"):
             import tesserocr
 
-            self.version = tesserocr.tesseract_version().split()[1]
             path = str(self.folder)
             self._local.api = tesserocr.PyTessBaseAPI(path=path, lang="eng",
                                                       psm=tesserocr.PSM.AUTO,
