@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from desk.config.settings import load_settings
+from desk.config.settings import Settings, load_settings
 from desk.core.errors import DeskError
 from desk.core.progress import Progress, drive
 
@@ -151,15 +151,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
     try:
         if args.answers or args.ttft:
             from desk.evaluation.answers import evaluate_answers, time_to_first_token
+            from desk.llm.model import describe_source
             from desk.rag.service import answering_service
 
-            settings = load_settings()
+            settings = answer_settings(args)
             if args.evidence_tokens:
                 settings.llm.evidence_tokens = args.evidence_tokens
-            service = answering_service(matter, load_model(args.model), settings)
+            model = load_model(settings)
+            service = answering_service(matter, model, settings)
             report = (evaluate_answers(service, data, args.answers, args.negatives,
                                        verbose=args.verbose) if args.answers
                       else time_to_first_token(service, data, args.ttft))
+            report["backend"] = describe_source(settings, model)
             if args.json:
                 _emit(report)
             else:
@@ -309,23 +312,58 @@ def cmd_feedback(args: argparse.Namespace) -> int:
         matter.close()
 
 
-def load_model(name: str | None, quiet: bool = False) -> AnswerModel:
-    """The answering model, materialised into the store on first use (progress on stderr)."""
-    from desk.llm.runtime import prepare_runtime
+def answer_settings(args: argparse.Namespace, settings: Settings | None = None) -> Settings:
+    """The settings with this command's --model, or --server URL --server-model NAME, applied
+    (for this run only: nothing is saved)."""
+    settings = settings or load_settings()
+    if getattr(args, "model", None):
+        settings.llm.model = args.model
+        settings.answers_from = "local"
+    if getattr(args, "server", None):
+        if not args.server_model:
+            raise DeskError("--server needs --server-model NAME (the server's name for the "
+                            "model; `curl URL/models` lists them).")
+        settings.server.url, settings.server.model = args.server, args.server_model
+        if args.server_timeout:
+            settings.server.timeout_s = args.server_timeout
+        settings.answers_from = "server"
+    return settings
 
-    settings = load_settings()
-    return drive(prepare_runtime(name or settings.llm.model, settings.llm), ProgressPrinter(quiet))
+
+def load_model(settings: Settings, quiet: bool = False) -> AnswerModel:
+    """The answering model the settings name: a local one materialised into the store on
+    first use (progress on stderr), or a server, connected."""
+    from desk.llm.model import prepare_model
+
+    if settings.answers_from == "server":
+        from desk.config.settings import server_host
+
+        print(f"desk: answers come from the server at {server_host(settings.server.url)}: the "
+              "question, the earlier turns that fit and the evidence passages are sent there.",
+              file=sys.stderr)
+    return drive(prepare_model(settings), ProgressPrinter(quiet))
+
+
+def _server_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--server", metavar="URL", help="answer through this OpenAI-compatible "
+                   "server (e.g. http://gpu-box:8080/v1); the API key comes from the keyring "
+                   "or DESK_API_KEY")
+    p.add_argument("--server-model", metavar="NAME", help="with --server: the model's name there")
+    p.add_argument("--server-timeout", type=int, default=0, metavar="S",
+                   help="with --server: seconds to wait for the server (default: the settings')")
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from desk.index.matter import open_matter
+    from desk.llm.model import describe_source
     from desk.rag.service import AnswerJob, answering_service
     from desk.review.questions import answer_question
 
-    settings = load_settings()
+    settings = answer_settings(args)
     matter = open_matter(args.matter, settings, create=False)
     try:
-        service = answering_service(matter, load_model(args.model, args.json), settings)
+        model = load_model(settings, args.json)
+        service = answering_service(matter, model, settings)
         conversation = args.conversation
         if conversation is None and args.new_conversation:
             conversation = matter.catalog.new_conversation(args.question[0][:80])
@@ -345,6 +383,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
             data = answer.to_json()
             if conversation is not None:
                 data["conversation"] = conversation
+            data["backend"] = describe_source(settings, model)
             _emit(data)
             return 0
         if answer.draft is not None:
@@ -393,7 +432,8 @@ def cmd_review(args: argparse.Namespace) -> int:
         docs = review_documents(matter, args.documents)
         if args.rerun:
             store.forget([d.id for d in docs], [t.name for t in terms])
-        model = None if args.route == "code" else load_model(args.model, args.json)
+        model = None if args.route == "code" else load_model(answer_settings(args, settings),
+                                                                 args.json)
         rows = drive(run_review(matter, model, settings, terms, docs, route=args.route),
                      ProgressPrinter(quiet=args.json and not sys.stderr.isatty()))
         if args.brief:
@@ -467,7 +507,8 @@ def _review_eval(args: argparse.Namespace, matter: Any, settings: Any, store: An
     docs = [by_name[f] for f in files]
     if not args.keep:  # measure fresh extraction (a lawyer's corrections stay untouched)
         store.forget([d.id for d in docs], [t.name for t in terms])
-    model = None if args.route == "code" else load_model(args.model, args.json)
+    model = None if args.route == "code" else load_model(answer_settings(args, settings),
+                                                                 args.json)
     started = time.perf_counter()
     rows = drive(run_review(matter, model, settings, terms, docs, route=args.route,
                             shared_evidence=args.evidence == "shared"),
@@ -615,6 +656,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--evidence-tokens", type=int, default=0,
                    help="--answers/--ttft: evidence budget instead of the settings' value")
     p.add_argument("--model", help="model for --answers (default: the settings' model)")
+    _server_arguments(p)
     p.add_argument("--verbose", action="store_true", help="print each answer on stderr")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)
@@ -630,6 +672,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="answer a question with cited pages")
     p.add_argument("--matter", default=DEFAULT_MATTER)
     p.add_argument("--model", help="model name (see `desk models list`)")
+    _server_arguments(p)
     p.add_argument("--document", help="answer from this document only")
     p.add_argument("--conversation", type=int, help="continue this conversation (its id)")
     p.add_argument("--new-conversation", action="store_true",
@@ -660,6 +703,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--route", default="auto", choices=["auto", "code", "model"],
                    help="auto: code where a pattern is reliable, else the model")
     p.add_argument("--model", help="model name (default: the settings' model)")
+    _server_arguments(p)
     p.add_argument("--rerun", action="store_true",
                    help="extract again (the lawyer's corrections are kept)")
     p.add_argument("--brief", action="store_true", help="also write each document's brief")

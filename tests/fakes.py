@@ -120,14 +120,27 @@ class FakeModel:
 
 
 def fake_loader(model: FakeModel) -> Callable[..., Generator[Progress, None, FakeModel]]:
-    """A model loader for the window (same shape as desk.llm.runtime.prepare_runtime)."""
+    """A model loader for the window (same shape as desk.llm.model.prepare_model)."""
 
-    def load(name: str, settings: object, cancel: CancelToken | None = None
+    def load(settings: object, cancel: CancelToken | None = None
              ) -> Generator[Progress, None, FakeModel]:
         yield Progress("model", 0, 1, "Loading the model…")
         return model
 
     return load
+
+
+class CountingLoader:
+    """fake_loader, counting how often the window asks for the model."""
+
+    def __init__(self, model: FakeModel) -> None:
+        self.model, self.loads = model, 0
+        self._load = fake_loader(model)
+
+    def __call__(self, settings: object, cancel: CancelToken | None = None
+                 ) -> Generator[Progress, None, FakeModel]:
+        self.loads += 1
+        return (yield from self._load(settings, cancel))
 
 
 class MemoryVectorStore:

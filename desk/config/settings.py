@@ -17,9 +17,17 @@ import json
 import logging
 import time
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from desk.config.paths import settings_file
 from desk.core.files import atomic_write_bytes, atomic_write_text
@@ -84,7 +92,9 @@ class LlmSettings(_Model):
     n_ctx: int = Field(default=4096, ge=2048, le=131072)
     n_threads: int = Field(default=0, ge=0, le=256)  # 0 = all cores
     n_batch: int = Field(default=512, ge=32, le=4096)
-    n_gpu_layers: int = Field(default=0, ge=-1, le=1000)  # -1 = every layer (llama.cpp convention)
+    # "auto": as many layers as fit in the GPU's free memory, measured at load (desk/llm/gpu.py);
+    # -1 = every layer (llama.cpp's convention), 0 = CPU only
+    n_gpu_layers: Annotated[int, Field(ge=-1, le=1000)] | Literal["auto"] = "auto"
     # smaller KV cache, slightly lower quality
     kv_cache_type: KvCacheType = "f16"
     max_answer_tokens: int = Field(default=384, ge=16, le=4096)
@@ -109,6 +119,52 @@ class LlmSettings(_Model):
         return data
 
 
+AnswersFrom = Literal["local", "server"]
+
+
+class ServerSettings(_Model):
+    """An OpenAI-compatible chat-completions server (llama-server, vLLM, Ollama, LM Studio)
+    that answers instead of the model on this computer. The API key is not here: it lives in
+    the operating system's keyring (desk/config/secrets.py)."""
+
+    # the base URL, e.g. http://gpu-box:8080/v1 ("/v1" is added when no path is given)
+    url: str = ""
+    model: str = ""  # the server's name for the model
+    timeout_s: int = Field(default=120, ge=5, le=3600)  # per request, and per stalled read
+    # the model's context on the server, used when the server does not report it
+    n_ctx: int = Field(default=8192, ge=2048, le=1_048_576)
+    # hosts the lawyer agreed to send questions and passages to (asked once per host)
+    confirmed_hosts: list[str] = Field(default_factory=list)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        return normalise_server_url(value) if value.strip() else ""
+
+
+def normalise_server_url(url: str) -> str:
+    """http(s)://host[:port]/path without a trailing slash; "/v1" when no path is given (all of
+    llama-server, vLLM, Ollama and LM Studio serve the API there)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{url!r} is not an http:// or https:// address with a host")
+    path = parts.path.rstrip("/") or "/v1"
+    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
+
+
+def server_host(url: str) -> str:
+    """host:port of a server URL, as the window names it."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if not parts.hostname:
+        return "(no server address set)"
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"{parts.hostname}:{port}"
+
+
 class Settings(_Model):
     schema_version: int = Field(default=SCHEMA_VERSION, ge=0)
     # int8 is ~4x faster to index; "all-MiniLM-L6-v2" (fp32) is the precise setting
@@ -116,6 +172,9 @@ class Settings(_Model):
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)
+    # where answers come from: the llama.cpp model on this computer, or `server`
+    answers_from: AnswersFrom = "local"
+    server: ServerSettings = Field(default_factory=ServerSettings)
     last_matter: str = ""
 
     # What went wrong reading settings.json (file, field, problem, backup); "" when all was well.
@@ -140,6 +199,8 @@ def bounds(model: type[BaseModel], name: str) -> tuple[int, int]:
     """The inclusive (lowest, highest) value of an integer field, from its Field(ge=, le=) (read
     through pydantic's JSON schema of the field, where gt/lt are exclusive bounds)."""
     schema = model.model_json_schema()["properties"].get(name, {})
+    # a field that is a number or a word ("auto"): the bounds of its number
+    schema = next((s for s in schema.get("anyOf", []) if s.get("type") == "integer"), schema)
     lo: Any = schema.get("minimum")
     hi: Any = schema.get("maximum")
     if lo is None and isinstance(schema.get("exclusiveMinimum"), int):

@@ -46,6 +46,11 @@ class CancelToken:
     def cancelled(self) -> bool:
         return self._event.is_set()
 
+    def wait(self, timeout: float) -> bool:
+        """Block until cancelled or `timeout` seconds pass; True if cancelled (for a watcher
+        that must act on cancel while the job itself is blocked, e.g. in a network read)."""
+        return self._event.wait(timeout)
+
     def raise_if_cancelled(self) -> None:
         if self._event.is_set():
             raise Cancelled("Cancelled by the user.")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import struct
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -26,6 +26,7 @@ class GgufInfo:
     metadata: dict[str, Any]
     parameters: int
     size_bytes: int
+    tensor_bytes: dict[str, int] = field(default_factory=dict)  # data bytes, by tensor name
 
     @property
     def precision(self) -> str:
@@ -153,6 +154,7 @@ def _parse(path: Path, size: int) -> GgufInfo:
                 key = head.string()
                 metadata[key] = head.value(head.unpack(_U32))
             parameters = 0
+            tensor_bytes: dict[str, int] = {}
             data_end = 0  # relative to the data section
             for _ in range(tensors):
                 name = head.string()
@@ -169,7 +171,8 @@ def _parse(path: Path, size: int) -> GgufInfo:
                 if count % block:
                     raise ValueError(f"tensor {name!r} has {count} elements, not a multiple of "
                                      f"its type's block of {block}")
-                data_end = max(data_end, offset + count // block * block_bytes)
+                tensor_bytes[name] = count // block * block_bytes
+                data_end = max(data_end, offset + tensor_bytes[name])
             header_end = head.start + head.pos
     except (EOFError, ValueError, struct.error) as exc:
         raise ModelError(f"{path.name} is damaged or truncated (cannot read its GGUF header: "
@@ -184,7 +187,7 @@ def _parse(path: Path, size: int) -> GgufInfo:
     if end > size:
         raise ModelError(f"{path.name} is truncated: its tensors end at byte {end:,} but the "
                          f"file has {size:,} bytes. Copy or download it again.")
-    return GgufInfo(path, version, metadata, parameters, size)
+    return GgufInfo(path, version, metadata, parameters, size, tensor_bytes)
 
 
 _cache: dict[Path, tuple[tuple[int, int, int], GgufInfo]] = {}

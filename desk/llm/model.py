@@ -4,11 +4,12 @@ server speaking the OpenAI API next. The service and the window depend on this, 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from desk.core.progress import CancelToken
+from desk.config.settings import Settings, server_host
+from desk.core.progress import CancelToken, Progress
 
 
 @dataclass
@@ -52,3 +53,37 @@ class AnswerModel(Protocol):
         With a JSON `schema`, the output is constrained to JSON matching it (llama.cpp: a
         grammar; an OpenAI server: response_format), so callers never parse free text."""
         ...
+
+
+def answer_source(settings: Settings) -> str:
+    """What answers under these settings, as one key: the local model's name, or the server
+    and the model it serves. A loaded model is reused while this stays the same."""
+    if settings.answers_from == "server":
+        return f"{settings.server.model} at {settings.server.url}"
+    return settings.llm.model
+
+
+def describe_source(settings: Settings, model: AnswerModel | None = None) -> dict[str, Any]:
+    """Where answers come from, for --json output ("backend") and the logs: never the key."""
+    if settings.answers_from == "server":
+        return {"answers_from": "server", "url": settings.server.url,
+                "host": server_host(settings.server.url), "model": settings.server.model}
+    described: dict[str, Any] = {"answers_from": "local", "model": settings.llm.model}
+    if model is not None:
+        described["device"] = model.device
+    return described
+
+
+def prepare_model(settings: Settings, cancel: CancelToken | None = None
+                  ) -> Generator[Progress, None, AnswerModel]:
+    """The model that answers under these settings, ready: llama.cpp on this computer (its
+    file materialised and loaded once), or a server, connected and checked to have the model."""
+    if settings.answers_from == "server":
+        from desk.config.secrets import api_key
+        from desk.llm.server import open_server
+
+        yield Progress("model", 0, 1, f"Connecting to {server_host(settings.server.url)}…")
+        return open_server(settings.server, api_key(settings.server.url))
+    from desk.llm.runtime import prepare_runtime
+
+    return (yield from prepare_runtime(settings.llm.model, settings.llm, cancel))

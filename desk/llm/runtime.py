@@ -14,15 +14,10 @@ from desk.config.settings import LlmSettings
 from desk.core.errors import ModelError
 from desk.core.progress import CancelToken, Progress
 from desk.llm.gguf import GgufInfo, read_gguf
+from desk.llm.gpu import plan_offload
 from desk.llm.model import Generation
 
 KV_TYPES = {"f16": 1, "q8_0": 8, "q4_0": 2}  # ggml type ids
-
-
-def gpu_offload_supported() -> bool:
-    import llama_cpp
-
-    return bool(llama_cpp.llama_supports_gpu_offload())
 
 
 class LlamaRuntime:
@@ -37,7 +32,9 @@ class LlamaRuntime:
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
         threads = settings.n_threads or os.cpu_count() or 1
-        offload = settings.n_gpu_layers if gpu_offload_supported() else 0
+        # measured before loading: "auto" fits the layers into the GPU's free memory now
+        self.offload = plan_offload(path, settings.n_gpu_layers, settings.n_ctx,
+                                    settings.kv_cache_type)
         kv_type = KV_TYPES.get(settings.kv_cache_type)
         if kv_type is None:
             raise ModelError(f"Unknown KV cache precision {settings.kv_cache_type!r}; use "
@@ -46,14 +43,14 @@ class LlamaRuntime:
         try:
             self.llm = llama_cpp.Llama(
                 model_path=str(path), n_ctx=settings.n_ctx, n_threads=threads,
-                n_threads_batch=threads, n_batch=settings.n_batch, n_gpu_layers=offload,
+                n_threads_batch=threads, n_batch=settings.n_batch, n_gpu_layers=self.offload.layers,
                 type_k=kv_type, type_v=kv_type,
                 # llama.cpp needs flash attention for a quantized V cache
                 flash_attn=settings.kv_cache_type != "f16", verbose=False)
         except Exception as exc:  # llama.cpp reports load failures as ValueError/RuntimeError
             raise ModelError(f"llama.cpp could not load {path.name}: {exc}") from exc
         self.load_seconds = time.perf_counter() - started
-        self.device = "GPU" if offload else "CPU"
+        self.device = self.offload.label  # "CPU", "GPU (all 28 layers, …)"
         template = self.llm.metadata.get("tokenizer.chat_template")
         if not template:
             raise ModelError(f"{path.name} has no chat template; Desk needs an instruct model.")

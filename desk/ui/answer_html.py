@@ -73,6 +73,12 @@ def feedback_link(link: str) -> tuple[int, str] | None:
 
 
 def render_answer(index: int, answer: dict[str, Any]) -> str:
+    if answer.get("failed"):
+        # the question stays; what failed is said, with any text that arrived before
+        partial = answer.get("answer", "")
+        return (f"<p class='nf'>The answer failed: {html.escape(answer['failed'])}</p>"
+                + (f"<blockquote style='color:#667085'>{html.escape(partial)}</blockquote>"
+                   if partial else ""))
     if answer.get("pending"):
         return f"<p>{html.escape(answer.get('answer', '')) or '…'}</p>"
     if answer.get("found"):

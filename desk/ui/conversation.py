@@ -5,7 +5,6 @@ The lawyer's feedback on a stored answer (👍 / 👎, Correct…) is a one-row 
 
 from __future__ import annotations
 
-import copy
 import html
 from collections.abc import Callable, Generator
 from typing import Any
@@ -41,6 +40,7 @@ from desk.review.questions import answer_question
 from desk.ui.answer_html import Turn, feedback_link, render_conversation
 from desk.ui.host import ModelJobHost
 from desk.ui.model_status import LoadedModel, ModelLoader, load_job
+from desk.ui.server import confirm_server
 from desk.ui.workers import Worker
 
 
@@ -50,12 +50,12 @@ def ask_job(matter: Matter, settings: Settings, model: AnswerModel | None, loade
     """Load the model if none is loaded (yielding it for the window to keep), then answer.
     `settings` is the window's object on purpose: the service is kept per (matter, model,
     settings), so the prompt's fixed start is evaluated once per model load."""
-    name, llm = settings.llm.model, copy.deepcopy(settings.llm)
+    load = load_job(loader, settings)
 
     def job(cancel: CancelToken) -> Generator[Any, None, Answer]:
         active = model
         if active is None:
-            loaded = yield from load_job(loader, name, llm)(cancel)
+            loaded = yield from load(cancel)
             yield loaded
             active = loaded.model
         service = answering_service(matter, active, settings)
@@ -251,6 +251,8 @@ class ConversationPanel(QWidget):
         matter = self.host.matter
         if not question or matter is None or self.worker is not None:
             return
+        if not confirm_server(self, self.host.settings):
+            return  # the lawyer declined to send it: the question stays in the box
         if self.conversation_id is None:
             self.conversation_id = matter.catalog.new_conversation(question[:80])
             self.conversations.addItem(question[:80], self.conversation_id)
@@ -308,10 +310,15 @@ class ConversationPanel(QWidget):
         self.render_turns()
 
     def _failed(self, message: str) -> None:
+        """The question stays in the conversation, its answer said to have failed (and why);
+        the question goes back into the box, to ask again. Nothing is stored for it."""
         if self.turns and self.turns[-1][1].get("pending"):
-            self.turns.pop()
-            self.turn_ids.pop()
+            question = self.turns[-1][0]
+            self.turns[-1] = (question, {"failed": message, "answer": self.streaming,
+                                         "found": False, "citations": []})
             self.render_turns()
+            if not self.question.text():
+                self.question.setText(question)
         self.host.show_error(message)
 
     def _finished(self) -> None:

@@ -429,8 +429,8 @@ class MainWindow(QMainWindow):
         """Quality is measured on the open matter's own text (the bundled samples otherwise)."""
         return opening_texts(self.matter)
 
-    def reload_model(self, name: str) -> None:
-        self.models.reload(name)
+    def reload_model(self) -> None:
+        self.models.reload()
 
     def export_memo(self, kind: str) -> None:
         if self.matter is None or self.conversation_id is None:

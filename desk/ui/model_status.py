@@ -11,43 +11,37 @@ from typing import Any
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QLabel
 
-from desk.config.settings import LlmSettings, Settings
+from desk.config.settings import Settings, server_host
 from desk.core.errors import DeskError
 from desk.core.progress import CancelToken, Progress
-from desk.llm.model import AnswerModel
+from desk.llm.model import AnswerModel, answer_source, prepare_model
 from desk.llm.store import ModelStore
 from desk.rag.service import release_services
 from desk.ui.workers import Workers
 
-# (name, llm settings, cancel) -> generator of Progress returning the loaded model; by default
-# desk.llm.runtime.prepare_runtime, a fake in tests.
-ModelLoader = Callable[[str, LlmSettings, CancelToken | None],
-                       Generator[Progress, None, AnswerModel]]
+# (settings, cancel) -> generator of Progress returning the model that answers under those
+# settings; by default desk.llm.model.prepare_model (llama.cpp or a server), a fake in tests.
+ModelLoader = Callable[[Settings, CancelToken | None], Generator[Progress, None, AnswerModel]]
 
 
 @dataclass
 class LoadedModel:
-    """Yielded by a worker that loaded a model, so the UI thread can keep it."""
+    """Yielded by a worker that loaded a model, so the UI thread can keep it. `source` is
+    what answers (desk.llm.model.answer_source): a local model's name or a server's."""
 
-    name: str
+    source: str
     model: AnswerModel
 
 
-def default_loader(name: str, llm: LlmSettings, cancel: CancelToken | None = None
-                   ) -> Generator[Progress, None, AnswerModel]:
-    from desk.llm.runtime import prepare_runtime  # llama.cpp is imported on first use
-
-    return (yield from prepare_runtime(name, llm, cancel))
-
-
-def load_job(loader: ModelLoader, name: str, llm: LlmSettings
+def load_job(loader: ModelLoader, settings: Settings
              ) -> Callable[[CancelToken], Generator[Any, None, LoadedModel]]:
     """A worker job over copied values only: it never touches the window or its settings."""
-    llm = copy.deepcopy(llm)
+    settings = copy.deepcopy(settings)
+    source = answer_source(settings)
 
     def job(cancel: CancelToken) -> Generator[Any, None, LoadedModel]:
-        model = yield from loader(name, llm, cancel)
-        return LoadedModel(name, model)
+        model = yield from loader(settings, cancel)
+        return LoadedModel(source, model)
 
     return job
 
@@ -59,10 +53,10 @@ class ModelStatus(QObject):
         super().__init__()
         self.settings = settings
         self.workers = workers
-        self.loader: ModelLoader = loader or default_loader
+        self.loader: ModelLoader = loader or prepare_model
         self.on_error = on_error
         self.model: AnswerModel | None = None
-        self.model_name: str | None = None
+        self.source: str | None = None  # what the loaded model is (answer_source)
         self.loads = 0  # reloads under way
         self._precision: dict[str, str] = {}  # per model name: the store may read a GGUF header
         self.label = QLabel()
@@ -71,7 +65,7 @@ class ModelStatus(QObject):
 
     def current(self) -> AnswerModel | None:
         """The loaded model if it is the one the settings name (else the caller loads it)."""
-        return self.model if self.model_name == self.settings.llm.model else None
+        return self.model if self.source == answer_source(self.settings) else None
 
     def precision(self, name: str) -> str:
         if name not in self._precision:
@@ -82,28 +76,38 @@ class ModelStatus(QObject):
         return self._precision[name]
 
     def update(self) -> None:
+        if self.settings.answers_from == "server":
+            # said whenever a server is in use: the text leaves this computer
+            server = self.settings.server
+            state = " · connecting…" if self.loads else ""
+            self.label.setText(f"Answers from {server.model} on {server_host(server.url)}: "
+                               f"questions and passages are sent there{state}")
+            self.label.setStyleSheet("color:#9a3412")
+            return
+        self.label.setStyleSheet("")
         name = self.settings.llm.model
         if self.loads:
             self.label.setText(f"Model: {name} · loading…")
             return
         model = self.current()
-        state = f"{model.device}, loaded" if model else "CPU, loads on first question"
+        state = f"{model.device}, loaded" if model else "loads on first question"
         self.label.setText(f"Model: {name} · {self.precision(name)} · {state}")
 
     def set_loaded(self, loaded: LoadedModel) -> None:
         """On the UI thread, from a worker's result."""
-        if loaded.name != self.settings.llm.model:
+        if loaded.source != answer_source(self.settings):
             return  # another model was chosen meanwhile; its own load reports it
-        self.model, self.model_name = loaded.model, loaded.name
+        self.model, self.source = loaded.model, loaded.source
         self.update()
 
-    def reload(self, name: str) -> None:
-        """Load the newly chosen model in the background; the app stays usable meanwhile."""
-        self.model = self.model_name = None  # an answer asked meanwhile loads the new one
+    def reload(self) -> None:
+        """Load the newly chosen model (or connect to the chosen server) in the background;
+        the app stays usable meanwhile."""
+        self.model = self.source = None  # an answer asked meanwhile loads the new one
         release_services()  # the old model is not kept alive by the last answering service
         self.loads += 1
         self.update()
-        self.workers.read(load_job(self.loader, name, self.settings.llm),
+        self.workers.read(load_job(self.loader, self.settings),
                           on_done=self.set_loaded, on_finished=self._reload_finished,
                           on_error=self.on_error)
 

@@ -13,6 +13,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QDialog,
     QDoubleSpinBox,
@@ -40,9 +41,10 @@ from desk.config.settings import (
 from desk.core.progress import CancelToken, Progress
 from desk.llm.bench import bench_models, kv_cache_bytes, load_results, sample_text
 from desk.llm.choice import DEFAULT_MAX_KL, available_memory, fit, recommend
+from desk.llm.gpu import supports_gpu_offload
 from desk.llm.quantize import quantize, rank
-from desk.llm.runtime import gpu_offload_supported
 from desk.llm.store import ModelEntry, ModelStore
+from desk.ui.server import ServerSection, sample_from
 from desk.ui.workers import Workers
 
 CREATABLE = ["F16", "Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "Q3_K_M", "Q2_K"]
@@ -115,13 +117,14 @@ class TradeChart(QWidget):
 
 
 class OptimizationPanel(QDialog):
-    sig_model_applied = Signal(str)  # the settings were saved; the window reloads the model
+    # the settings were saved: the window loads the model (or connects to the server) again
+    sig_model_applied = Signal()
 
     def __init__(self, settings: Settings, workers: Workers, parent: QWidget | None = None,
                  bench_texts: Callable[[], list[str]] | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Optimization panel: model precision")
-        self.resize(1180, 720)
+        self.setWindowTitle("Optimization panel: model precision and where answers come from")
+        self.resize(1180, 820)
         self.settings = settings
         self.workers = workers
         self.store = ModelStore()
@@ -187,23 +190,36 @@ class OptimizationPanel(QDialog):
         self.batch.setValue(llm.n_batch)
         self.batch.setToolTip("Prompt tokens processed per step; larger is faster on a GPU, "
                               "uses more memory.")
+        self.offload = supports_gpu_offload()
         self.gpu_layers = QSpinBox()
         self.gpu_layers.setRange(*bounds(LlmSettings, "n_gpu_layers"))
-        self.gpu_layers.setValue(llm.n_gpu_layers)
         if self.gpu_layers.minimum() == -1:
             self.gpu_layers.setSpecialValueText("all")  # llama.cpp: -1 offloads every layer
-        offload = gpu_offload_supported()
-        self.gpu_layers.setEnabled(offload)
-        self.gpu_layers.setToolTip("Layers offloaded to the GPU (-1: all)." if offload else
+        self.gpu_auto = QCheckBox("auto")
+        self.gpu_auto.setObjectName("gpu_auto")
+        self.gpu_auto.setToolTip("As many layers as fit in the GPU's free memory, measured when "
+                                 "the model loads.")
+        self.gpu_auto.toggled.connect(lambda auto: self.gpu_layers.setEnabled(
+            self.offload and not auto))
+        self.gpu_auto.setChecked(llm.n_gpu_layers == "auto")
+        self.gpu_layers.setValue(0 if llm.n_gpu_layers == "auto" else int(llm.n_gpu_layers))
+        self.gpu_layers.setEnabled(self.offload and llm.n_gpu_layers != "auto")
+        self.gpu_auto.setEnabled(self.offload)
+        self.gpu_layers.setToolTip("Layers offloaded to the GPU (-1: all)." if self.offload else
                                    "This llama.cpp build has no GPU support (see README).")
+        gpu = QHBoxLayout()
+        gpu.addWidget(self.gpu_layers, 1)
+        gpu.addWidget(self.gpu_auto)
         form.addRow("Threads", self.threads)
         form.addRow("Context length", self.context)
         form.addRow("KV cache precision", self.kv_type)
         form.addRow("Batch size", self.batch)
-        form.addRow("GPU layers", self.gpu_layers)
+        form.addRow("GPU layers", gpu)
         self.apply_button = QPushButton("Use selected variant with these settings")
         self.apply_button.setObjectName("apply")
         self.apply_button.clicked.connect(self.apply)
+        self.server = ServerSection(settings, workers, lambda: sample_from(self.bench_texts()))
+        self.server.sig_applied.connect(self.sig_model_applied)
 
         top = QHBoxLayout()
         top.addWidget(QLabel("Model family"))
@@ -218,6 +234,7 @@ class OptimizationPanel(QDialog):
         actions.addWidget(self.progress, 1)
         actions.addWidget(self.cancel_button)
         right = QVBoxLayout()
+        right.addWidget(self.server)
         right.addWidget(knobs)
         right.addWidget(self.apply_button)
         right.addStretch(1)
@@ -344,14 +361,17 @@ class OptimizationPanel(QDialog):
         chosen = {"model": name, "n_threads": self.threads.value(),
                   "n_ctx": int(self.context.currentText()),
                   "kv_cache_type": self.kv_type.currentText(), "n_batch": self.batch.value(),
-                  "n_gpu_layers": self.gpu_layers.value()}
+                  "n_gpu_layers": "auto" if self.gpu_auto.isChecked()
+                  else self.gpu_layers.value()}
         try:  # validated as a whole, then swapped in at once: a running answer sees old or new
             llm = LlmSettings.model_validate({**self.settings.llm.model_dump(), **chosen})
         except ValidationError as exc:
             self.status.setText(f"Not applied: {exc.errors()[0]['msg']}")
             return
         self.settings.llm = llm
+        self.settings.answers_from = "local"  # a variant chosen to use answers from here
+        self.server.set_local()
         save_settings(self.settings)
         self.status.setText(f"Using {name}; the model reloads in the background.")
         self.refresh()
-        self.sig_model_applied.emit(name)
+        self.sig_model_applied.emit()

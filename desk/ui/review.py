@@ -85,6 +85,7 @@ from desk.review.terms import (
 )
 from desk.ui.host import ModelJobHost
 from desk.ui.model_status import LoadedModel, ModelLoader, load_job
+from desk.ui.server import confirm_server
 from desk.ui.workers import Worker
 
 FILE_COLUMN = "File"
@@ -122,10 +123,9 @@ def review_job(matter_name: str, settings: Settings, model: AnswerModel | None,
     The job reads only what it is given: copies, never the window's objects."""
     settings = copy.deepcopy(settings)
     names = list(term_names)
-    model_name = settings.llm.model
 
     def job(cancel: CancelToken) -> Generator[Any, None, ReviewStep]:
-        active = yield from answer_model(model, loader, model_name, settings, cancel)
+        active = yield from answer_model(model, loader, settings, cancel)
         cancel.raise_if_cancelled()
         matter = open_matter(matter_name, settings, create=False)
         try:
@@ -155,13 +155,13 @@ def review_job(matter_name: str, settings: Settings, model: AnswerModel | None,
     return job
 
 
-def answer_model(model: AnswerModel | None, loader: ModelLoader, model_name: str,
-                 settings: Settings, cancel: CancelToken
+def answer_model(model: AnswerModel | None, loader: ModelLoader, settings: Settings,
+                 cancel: CancelToken
                  ) -> Generator[Any, None, AnswerModel]:
     """The loaded model, else load it (yielding it for the window to keep, as asking does)."""
     if model is not None:
         return model
-    loaded = yield from load_job(loader, model_name, settings.llm)(cancel)
+    loaded = yield from load_job(loader, settings)(cancel)
     yield loaded
     return loaded.model
 
@@ -188,10 +188,9 @@ def brief_job(matter_name: str, settings: Settings, model: AnswerModel | None,
     by Cancel is not kept: the document's previous brief (or none) stays."""
     settings = copy.deepcopy(settings)
     ids = list(doc_ids)
-    model_name = settings.llm.model
 
     def job(cancel: CancelToken) -> Generator[Any, None, BriefStep]:
-        active = yield from answer_model(model, loader, model_name, settings, cancel)
+        active = yield from answer_model(model, loader, settings, cancel)
         cancel.raise_if_cancelled()
         matter = open_matter(matter_name, settings, create=False)
         try:
@@ -940,6 +939,8 @@ class ReviewTab(QWidget):
 
     def _run(self, matter_name: str, kind: str, job: Callable[[CancelToken], Any],
              starting: str) -> None:
+        if not confirm_server(self, self.host.settings):
+            return  # declined: nothing is sent to the server
         self.running_matter = matter_name
         self.running_kind = kind
         self.cancelling = False

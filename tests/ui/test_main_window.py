@@ -23,7 +23,7 @@ from desk.rag.turns import NOT_FOUND_TEXT, UNVERIFIED_DRAFT
 from desk.ui.documents import DocumentsModel
 from desk.ui.main_window import MainWindow
 from desk.ui.memo import write_memo
-from tests.fakes import FakeModel, fake_loader, quote_first_source
+from tests.fakes import CountingLoader, FakeModel, quote_first_source
 from tests.pdfs import CONTRACT_PAGES, make_image_pdf, make_pdf
 
 SMOL = "smollm2-135m-instruct-q4_1"
@@ -39,18 +39,6 @@ def _settings(max_tokens: int = 64):
     settings.llm.evidence_tokens = 700
     settings.llm.max_answer_tokens = max_tokens
     return settings
-
-
-class CountingLoader:
-    """fake_loader, counting how often the window asks for the model."""
-
-    def __init__(self, model: FakeModel) -> None:
-        self.model, self.loads = model, 0
-        self._load = fake_loader(model)
-
-    def __call__(self, name, settings, cancel=None):
-        self.loads += 1
-        return (yield from self._load(name, settings, cancel))
 
 
 @pytest.fixture
@@ -176,7 +164,7 @@ def test_answer_has_a_verified_citation_evidence_and_opens_the_page_highlighted(
         qtbot, make_window, tmp_path):
     model = FakeModel()
     window = make_window(model)
-    assert window.model_label.text() == (f"Model: {SMOL} · Q4_1 · CPU, loads on first question")
+    assert window.model_label.text() == (f"Model: {SMOL} · Q4_1 · loads on first question")
     import_and_wait(qtbot, window, [msa(tmp_path)])
     updates: list[int] = []
     window.answer_view.textChanged.connect(lambda: updates.append(1))

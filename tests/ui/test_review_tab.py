@@ -28,7 +28,7 @@ from desk.ui.review import (
     step_text,
     value_matches,
 )
-from tests.fakes import FakeModel, fake_loader, pick_first_excerpt
+from tests.fakes import CountingLoader, FakeModel, pick_first_excerpt
 from tests.pdfs import CONTRACT_PAGES, make_pdf
 
 ALPHA, BETA = "Alpha Supply.pdf", "Beta Services.pdf"
@@ -59,16 +59,6 @@ def cites_an_unseen_sentence_for_exclusivity(messages: list[dict[str, str]], sch
     if "exclusive dealing" in messages[-1]["content"]:
         return json.dumps({"sentences": [99], "present": True})
     return pick_first_excerpt(messages, schema)
-
-
-class CountingLoader:
-    def __init__(self, model: FakeModel) -> None:
-        self.model, self.loads = model, 0
-        self._load = fake_loader(model)
-
-    def __call__(self, name, settings, cancel=None):
-        self.loads += 1
-        return (yield from self._load(name, settings, cancel))
 
 
 @pytest.fixture

@@ -179,7 +179,7 @@ def test_an_unreadable_settings_file_is_never_overwritten(monkeypatch, caplog):
 
 def test_bounds_and_choices_come_from_the_fields():
     assert bounds(LlmSettings, "n_ctx") == (2048, 131072)
-    assert bounds(LlmSettings, "n_gpu_layers") == (-1, 1000)
+    assert bounds(LlmSettings, "n_gpu_layers") == (-1, 1000)  # or "auto"
     assert choices(LlmSettings, "kv_cache_type") == ["f16", "q8_0", "q4_0"]
     with pytest.raises(ValueError):
         bounds(LlmSettings, "model")
