@@ -37,6 +37,23 @@ def desk_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture(autouse=True)
+def memory_keyring(monkeypatch: pytest.MonkeyPatch):
+    """Every test keeps API keys in memory, never in the machine's keyring; a DESK_API_KEY in
+    the developer's shell would win over every keyring, so it is removed."""
+    import keyring
+    import keyring.core
+
+    from tests.fakes import MemoryKeyring
+
+    monkeypatch.delenv("DESK_API_KEY", raising=False)
+    # put the previous backend (often not chosen yet) back afterwards without asking for one
+    monkeypatch.setattr(keyring.core, "_keyring_backend", keyring.core._keyring_backend)
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    return backend
+
+
+@pytest.fixture(autouse=True)
 def no_thread_left_running():
     before = set(threading.enumerate())
     yield

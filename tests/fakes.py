@@ -12,6 +12,9 @@ import threading
 import time
 from collections.abc import Callable, Generator, Iterator
 
+from keyring.backend import KeyringBackend
+from keyring.errors import PasswordDeleteError
+
 from desk.core.progress import CancelToken, Progress
 from desk.llm.model import Generation
 
@@ -197,3 +200,24 @@ class MemoryVectorStore:
 
     def reset(self) -> None:
         self._rows.clear()
+
+
+class MemoryKeyring(KeyringBackend):
+    """A keyring in a dict (every test gets one, tests/conftest.py): what a test stores
+    disappears with it, and the machine's real keyring is never asked."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.passwords: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.passwords.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.passwords[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        if self.passwords.pop((service, username), None) is None:
+            raise PasswordDeleteError("no such password")

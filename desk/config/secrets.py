@@ -14,9 +14,11 @@ KEY_VARIABLE = "DESK_API_KEY"
 
 
 def _account(url: str) -> str:
-    """One key per server origin (scheme://host:port): the path and the model do not matter."""
+    """One key per server origin (scheme://host:port, the host in lower case and the port
+    spelled out): the path, the model and how the address was typed do not matter."""
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
 
 
 def api_key(url: str) -> str | None:

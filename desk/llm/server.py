@@ -64,7 +64,7 @@ class ServerModel:
         self.timeout_s = settings.timeout_s
         self.device = f"server {self.host}"
         self._context = settings.n_ctx
-        self._has_key = bool(api_key)
+        self._api_key = api_key or ""  # only to send, and to blank out of messages
         # max_retries=0: a failure is reported at once, the lawyer decides whether to ask again
         self.client = openai.OpenAI(
             base_url=self.url, api_key=api_key or "none", max_retries=0,
@@ -198,7 +198,7 @@ class ServerModel:
         result.generated_tokens = stats.generated_tokens
         result.tokenizer = ("the server's tokenizer" if self._tokenizer
                             else f"estimated ({CHARS_PER_TOKEN:g} characters a token)")
-        if not self._has_key:
+        if not self._api_key:
             result.notes.append("no API key set")
         return result
 
@@ -250,8 +250,17 @@ class ServerModel:
             raise self.explain(exc) from exc
 
     def _close_on_cancel(self, stream: Any, cancel: CancelToken, done: threading.Event) -> None:
+        """Closing a socket does not wake a recv() blocked in another thread (Linux), so the
+        socket is shut down first: the reader returns at once and the server sees the close."""
         while not done.is_set():
             if cancel.wait(0.1):
+                network = stream.response.extensions.get("network_stream")
+                sock = network.get_extra_info("socket") if network is not None else None
+                if sock is not None:
+                    try:
+                        sock.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass  # already closed
                 stream.close()
                 return
 
@@ -278,8 +287,11 @@ class ServerModel:
         # off, as the service's in-process count has none added
         body = json.dumps({"model": self.model_name, "input": text, "content": text,
                            "prompt": text, "add_special": False, "add_special_tokens": False})
+        headers = {"Content-Type": "application/json"}
+        if self._api_key:  # llama-server with --api-key guards /tokenize too
+            headers["Authorization"] = f"Bearer {self._api_key}"
         request = urllib.request.Request(endpoint, body.encode("utf-8"), method="POST",
-                                         headers={"Content-Type": "application/json"})
+                                         headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=TOKENIZE_TIMEOUT_S) as response:
                 data = json.loads(response.read(1 << 22))
@@ -293,16 +305,23 @@ class ServerModel:
 
     # -- failures --------------------------------------------------------------------------
     def explain(self, exc: BaseException) -> ModelError:
-        """A failure of the server or the way to it, in words the lawyer can act on."""
+        """A failure of the server or the way to it, in words the lawyer can act on; a key the
+        server repeats in its error is blanked out."""
+        error = self._explain(exc)
+        if self._api_key and self._api_key in str(error):
+            return ModelError(str(error).replace(self._api_key, "***"))
+        return error
+
+    def _explain(self, exc: BaseException) -> ModelError:
         import openai
 
         where = f"The answer server at {self.host}"
         if isinstance(exc, ModelError):
             return exc
         if isinstance(exc, openai.APITimeoutError):
-            return ModelError(f"{where} did not answer within {self.timeout_s} s. It may be "
-                              "busy or too slow for this model; try again, or raise the "
-                              "timeout (Optimization ▸ Server).")
+            return ModelError(f"{where} did not answer within {self.timeout_s} s (or stopped "
+                              "sending for that long). It may be busy or too slow for this "
+                              "model; try again, or raise the timeout (Optimization ▸ Server).")
         if isinstance(exc, openai.APIConnectionError):
             cause = _root_cause(exc)
             if isinstance(cause, socket.gaierror):

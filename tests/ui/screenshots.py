@@ -9,6 +9,13 @@ statuses beside the viewer showing the cited quote highlighted on the scan):
     DESK_HOME=... QT_QPA_PLATFORM=offscreen \
         .venv/bin/python tests/ui/screenshots.py --scan MATTER "QUESTION" [MODEL]
 
+Answers from a server (resources/screenshots/server.png: the optimization panel's server
+section after its connection test, beside the window that answered through it; the settings
+are pointed at the server for the run; the first-use question is answered yes):
+
+    DESK_HOME=... QT_QPA_PLATFORM=offscreen \
+        .venv/bin/python tests/ui/screenshots.py --server URL MODEL MATTER "QUESTION"
+
 The Review tab (resources/screenshots/review.png): review the matter's documents with the
 settings' model, or with the deterministic fake model of the tests (--fake; offscreen works):
 
@@ -103,7 +110,51 @@ def scan_main(args: list[str]) -> None:
     assert window.viewer is not None
     window.viewer.resize(760, 860)
     settle(app)
-    left, right = window.grab(), window.viewer.grab()
+    _side_by_side(window.grab(), window.viewer.grab(), "scanned-page.png")
+    window.close()
+
+
+def server_main(args: list[str]) -> None:
+    """--server URL MODEL MATTER QUESTION: test the connection in the panel, use the server,
+    ask; grab the panel and the window side by side."""
+    from desk.config.settings import save_settings
+    from desk.ui import server as server_ui
+
+    url, model, matter, question = args
+    server_ui.ask_to_send = lambda parent, host: True  # the lawyer says yes
+    settings = load_settings()
+    settings.last_matter = matter
+    save_settings(settings)
+    app = QApplication(sys.argv)
+    window = MainWindow(load_settings())
+    window.resize(1400, 860)
+    window.show()
+    window.select_matter(matter)
+    window.open_optimization_panel()
+    panel = window.panel
+    section = panel.server
+    section.remote.setChecked(True)
+    section.url.setText(url)
+    section.model.setCurrentText(model)
+    section.test()
+    wait(app, lambda: section.test_button.isEnabled())
+    section.apply()
+    wait(app, lambda: window.models.loads == 0)
+    window.new_conversation()
+    window.question.setText(question)
+    window.ask()
+    wait(app, lambda: window.ask_worker is None)
+    settle(app)
+    print(section.result.text())
+    print(window.model_label.text())
+    print(window.turns[-1][1])
+    panel.resize(1250, 860)
+    settle(app)
+    _side_by_side(window.grab(), panel.grab(), "server.png")
+    window.close()
+
+
+def _side_by_side(left, right, name: str) -> None:
     from PySide6.QtGui import QPainter, QPixmap
 
     both = QPixmap(left.width() + right.width(), max(left.height(), right.height()))
@@ -112,11 +163,13 @@ def scan_main(args: list[str]) -> None:
     painter.drawPixmap(0, 0, left)
     painter.drawPixmap(left.width(), 0, right)
     painter.end()
-    both.save(str(OUT / "scanned-page.png"))
-    window.close()
+    both.save(str(OUT / name))
 
 
 def main() -> None:
+    if sys.argv[1] == "--server":
+        server_main(sys.argv[2:])
+        return
     if sys.argv[1] == "--review":
         review_main(sys.argv[2:])
         return
