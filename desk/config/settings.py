@@ -131,8 +131,9 @@ class ServerSettings(_Model):
     url: str = ""
     model: str = ""  # the server's name for the model
     timeout_s: int = Field(default=120, ge=5, le=3600)  # per request, and per stalled read
-    # the model's context on the server, used when the server does not report it
-    n_ctx: int = Field(default=8192, ge=2048, le=1_048_576)
+    # the model's context on the server, used when the server does not report it (vLLM does,
+    # llama-cpp-python's server does not); 4096 as on this computer, so history fits either way
+    n_ctx: int = Field(default=4096, ge=2048, le=1_048_576)
     # hosts the lawyer agreed to send questions and passages to (asked once per host)
     confirmed_hosts: list[str] = Field(default_factory=list)
 

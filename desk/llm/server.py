@@ -41,7 +41,8 @@ class ServerCheck:
     ttft_ms: float = 0.0
     gen_tokens_per_s: float = 0.0
     generated_tokens: int = 0
-    context: int | None = None  # the context the server reports for the model, if it does
+    context: int = 0  # the model's context: as the server reports it, else the setting's
+    context_reported: bool = False
     tokenizer: str = ""  # how prompts are counted: "the server" or an estimate
     reply: str = ""
     notes: list[str] = field(default_factory=list)
@@ -64,6 +65,7 @@ class ServerModel:
         self.timeout_s = settings.timeout_s
         self.device = f"server {self.host}"
         self._context = settings.n_ctx
+        self._context_reported = False
         self._api_key = api_key or ""  # only to send, and to blank out of messages
         # max_retries=0: a failure is reported at once, the lawyer decides whether to ask again
         self.client = openai.OpenAI(
@@ -96,7 +98,7 @@ class ServerModel:
             if getattr(entry, "id", None) == self.model_name:
                 context = _reported_context(entry)
                 if context:
-                    self._context = context
+                    self._context, self._context_reported = context, True
         return names
 
     def count_tokens(self, text: str) -> int:
@@ -189,7 +191,7 @@ class ServerModel:
         matter): time to first token and tokens per second as the lawyer will see them."""
         names = self.connect()
         result = ServerCheck(self.host, names, not names or self.model_name in names,
-                             context=self._context)
+                             context=self._context, context_reported=self._context_reported)
         stats = Generation()
         messages = [{"role": "system", "content": "Answer in one sentence."},
                     {"role": "user", "content": f"What is this text about?\n\n{sample}"}]

@@ -85,7 +85,9 @@ def describe_check(check: ServerCheck) -> str:
     lines = [f"Connected to {check.host}: {len(check.models)} model(s) ({models or 'none listed'})."]
     lines.append(f"First token {check.ttft_ms / 1000:.2f} s, {check.gen_tokens_per_s:.1f} "
                  f"tokens/s over {check.generated_tokens} tokens.")
-    lines.append(f"Context {check.context} tokens; prompts counted by {check.tokenizer}"
+    context = (f"Context {check.context} tokens" if check.context_reported else
+               f"Context not reported: {check.context} tokens assumed (server.n_ctx)")
+    lines.append(f"{context}; prompts counted by {check.tokenizer}"
                  + (f"; {', '.join(check.notes)}" if check.notes else "") + ".")
     return "\n".join(lines)
 
@@ -234,9 +236,10 @@ class ServerSection(QGroupBox):
             self.settings.answers_from = "server"
         save_settings(self.settings)
         self._key_hint()
-        self.result.setText("Answers now come from "
-                            + (f"{server_host(self.settings.server.url)}."
-                               if self.settings.answers_from == "server" else "this computer."))
+        tested = self.result.text() if self.result.text().startswith("Connected") else ""
+        where = (f"{server_host(self.settings.server.url)}."
+                 if self.settings.answers_from == "server" else "this computer.")
+        self.result.setText((f"{tested}\n" if tested else "") + f"Answers now come from {where}")
         self.sig_applied.emit()
 
     def set_local(self) -> None:
