@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pymupdf
+
+if TYPE_CHECKING:
+    from desk.index.matter import Matter
 
 
 def make_pdf(path: Path, pages: list[str], fontsize: float = 10) -> Path:
@@ -118,3 +122,14 @@ CONTRACT_PAGES = [
     "rights claims under 42 U.S.C. § 1983, in federal court.\n\n19. Notices. All notices shall "
     "be in writing.",
 ]
+
+
+def contract_matter(folder: Path, file_name: str = "MSA Acme.pdf", name: str = "msa") -> Matter:
+    """A matter holding one imported contract (CONTRACT_PAGES), open; the caller closes it."""
+    from desk.index.matter import open_matter
+    from desk.ingest.importer import ImportJob
+
+    matter = open_matter(name)
+    for _ in ImportJob(matter, [make_pdf(folder / file_name, CONTRACT_PAGES)], 500, 100).run():
+        pass
+    return matter

@@ -21,7 +21,7 @@ from desk.llm.store import ModelStore
 from desk.rag.citations import contains, words
 from desk.rag.prompt import fixed_messages
 from desk.rag.service import AnswerService, answering_service
-from tests.pdfs import CONTRACT_PAGES, make_pdf
+from tests.pdfs import CONTRACT_PAGES, contract_matter, make_pdf
 
 SMOL = "smollm2-135m-instruct-q4_1"
 
@@ -42,9 +42,7 @@ def runtime(settings) -> LlamaRuntime:
 
 @pytest.fixture
 def matter(tmp_path: Path):
-    m = open_matter("msa")
-    for _ in ImportJob(m, [make_pdf(tmp_path / "MSA Acme.pdf", CONTRACT_PAGES)], 500, 100).run():
-        pass
+    m = contract_matter(tmp_path)
     yield m
     m.close()
 

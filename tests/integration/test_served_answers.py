@@ -12,15 +12,13 @@ import pytest
 
 from desk.cli import main
 from desk.config.settings import ServerSettings, load_settings, save_settings
-from desk.index.matter import open_matter
-from desk.ingest.importer import ImportJob
 from desk.llm.model import AnswerModel, Generation
 from desk.llm.runtime import load_runtime
 from desk.llm.server import open_server
 from desk.llm.store import ModelStore
 from desk.rag.prompt import fixed_messages
 from desk.rag.service import AnswerService
-from tests.pdfs import CONTRACT_PAGES, make_pdf
+from tests.pdfs import contract_matter
 from tests.served import llama_server
 
 SMOL = "smollm2-135m-instruct-q4_1"
@@ -48,9 +46,7 @@ def settings(served):
 
 @pytest.fixture
 def matter(tmp_path: Path):
-    m = open_matter("msa")
-    for _ in ImportJob(m, [make_pdf(tmp_path / "MSA Acme.pdf", CONTRACT_PAGES)], 500, 100).run():
-        pass
+    m = contract_matter(tmp_path)
     yield m
     m.close()
 

@@ -13,13 +13,11 @@ from PySide6.QtCore import Qt
 from desk.config.paths import settings_file
 from desk.config.secrets import KEYRING_SERVICE
 from desk.config.settings import ServerSettings, load_settings, save_settings
-from desk.index.matter import open_matter
-from desk.ingest.importer import ImportJob
 from desk.ui.main_window import MainWindow
 from desk.ui.optimization import OptimizationPanel
 from desk.ui.workers import Workers
 from tests.faults import FaultServer
-from tests.pdfs import CONTRACT_PAGES, make_pdf
+from tests.pdfs import contract_matter
 
 KEY = "sk-window-test-5d21"
 QUESTION = "How much notice is needed to terminate for convenience?"
@@ -40,10 +38,7 @@ def asked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 @pytest.fixture
 def window(qtbot, tmp_path: Path):
-    matter = open_matter("msa")
-    for _ in ImportJob(matter, [make_pdf(tmp_path / "MSA.pdf", CONTRACT_PAGES)], 500, 100).run():
-        pass
-    matter.close()
+    contract_matter(tmp_path, "MSA.pdf").close()
     made: list[MainWindow] = []
 
     def make(server: FaultServer) -> MainWindow:
