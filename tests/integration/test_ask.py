@@ -111,7 +111,9 @@ def test_cli_ask_json(tmp_path: Path):
                             text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert set(data) == {"answer", "found", "draft", "citations", "unsupported", "timings"}
+    assert set(data) == {"answer", "found", "draft", "citations", "unsupported", "timings",
+                         "backend"}
+    assert data["backend"] == {"answers_from": "local", "model": SMOL, "device": "CPU"}
     assert isinstance(data["found"], bool) and data["timings"]["prompt_tokens"] > 100
     for c in data["citations"]:
         assert set(c) == {"n", "file", "page", "quote", "verified", "reason"}
