@@ -193,6 +193,55 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_authorities(args: argparse.Namespace) -> int:
+    from desk.index.matter import open_matter
+    from desk.review.authorities import (
+        cited_by,
+        table_of_authorities,
+        to_markdown,
+        write_docx,
+        write_markdown,
+    )
+
+    matter = open_matter(args.matter, create=False, check_fingerprint=False)
+    try:
+        catalog = matter.catalog
+        if args.document is None:
+            if args.md or args.docx:
+                raise DeskError("--md and --docx write one document's table: add "
+                                "--document FILE.")
+            rows = cited_by(catalog)
+            if args.json:
+                _emit({"matter": matter.name, "authorities": rows})
+            else:
+                for row in rows:
+                    label = f"{row['name']}, {row['citation']}" if row["name"] else row["citation"]
+                    where = ", ".join(f"{d['file']} ({d['references']})" for d in row["documents"])
+                    print(f"{label}: cited {row['references']} times, by {where}")
+            return 0
+        docs = catalog.find_documents(args.document)
+        if not docs:
+            raise DeskError(f"No document named {args.document!r} in matter {matter.name!r}.")
+        if len(docs) > 1:
+            raise DeskError(f"{args.document!r} names {len(docs)} documents: "
+                            + ", ".join(d.file_name for d in docs[:5]))
+        table = table_of_authorities(catalog, docs[0])
+        if args.md:
+            write_markdown(table, Path(args.md))
+        if args.docx:
+            write_docx(table, Path(args.docx))
+        if args.json:
+            _emit(table.to_json())
+        elif not (args.md or args.docx):
+            sys.stdout.write(to_markdown(table))
+        else:
+            print(f"Wrote the table of {len(table.authorities)} authorities to "
+                  f"{' and '.join(p for p in (args.md, args.docx) if p)}.", file=sys.stderr)
+        return 0
+    finally:
+        matter.close()
+
+
 def cmd_matters(args: argparse.Namespace) -> int:
     from desk.index.matter import list_matters, open_matter
 
@@ -717,6 +766,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="eval: one evidence block per document for its yes-no terms "
                         "(default), or each term its own")
     p.set_defaults(func=cmd_review)
+
+    p = sub.add_parser("authorities", help="a document's table of authorities, or which "
+                       "documents of the matter cite each authority")
+    p.add_argument("--matter", default=DEFAULT_MATTER)
+    p.add_argument("--document", help="this document's table of authorities")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--md", metavar="FILE", help="write the table as Markdown")
+    p.add_argument("--docx", metavar="FILE", help="write the table as a Word document")
+    p.set_defaults(func=cmd_authorities)
 
     p = sub.add_parser("matters", help="list matters with their documents and problems")
     p.add_argument("--json", action="store_true")

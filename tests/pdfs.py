@@ -123,6 +123,25 @@ CONTRACT_PAGES = [
     "be in writing.",
 ]
 
+# An opinion's pages: citations as the Court prints them (one broken across lines), short
+# forms, Id. and supra pointing back, a statute and a regulation; then section numbers and a
+# garbled line that must not become citations.
+OPINION_PAGES = [
+    # page 1: full citations, one of them broken across lines as a slip opinion prints it;
+    # Grutter last, so that the Id. heading page 2 points back to it
+    "SUPREME COURT OF THE UNITED STATES\n\nThe claims arise under 42 U.S.C. § 1983, and the "
+    "employer invokes 29 C.F.R. § 1630.2(g). The Court of Appeals relied on Fisher v. "
+    "University of Texas at Austin, 631 F.3d 213 (5th Cir. 2011), which followed Grutter v. "
+    "Bollinger, 539 U.\nS. 306 (2003), where the Court upheld a law school's admissions plan.",
+    # page 2: Id., short forms and supra pointing back to page 1
+    "Id., at 328. The Court of Appeals found the plan narrowly tailored. 631 F. 3d, at 230. "
+    "That reading is consistent with Grutter, supra, at 330, and with the remedy 42 U.S.C. "
+    "§ 1983 provides.",
+    # page 3: nothing that is a citation, some that looks like one
+    "Under Section 12.3 of the Agreement and § 4.1 of this Agreement, notice is due within "
+    "10 days. Sec. 5 and Article 7.2 apply. A garbled line: 539 U.S. ,, U.S. 306 §§ 5",
+]
+
 
 def contract_matter(folder: Path, file_name: str = "MSA Acme.pdf", name: str = "msa") -> Matter:
     """A matter holding one imported contract (CONTRACT_PAGES), open; the caller closes it."""

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,6 +25,9 @@ from desk.core.types import (
     Page,
     Word,
 )
+
+if TYPE_CHECKING:
+    from desk.index.citations import Citation
 
 WORD_DTYPE = np.dtype([("x0", "f4"), ("y0", "f4"), ("x1", "f4"), ("y1", "f4"),
                        ("start", "i4"), ("end", "i4")])
@@ -80,6 +84,21 @@ END;
 CREATE VIRTUAL TABLE IF NOT EXISTS documents_fts USING fts5(
     profile, tokenize='unicode61 remove_diacritics 2'
 );
+-- every legal citation found on a page (desk/index/citations.py): `key` is the canonical full
+-- citation it is or points back to (a short form, Id. or supra carries its full citation's key)
+CREATE TABLE IF NOT EXISTS citations (
+    doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    page INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    form TEXT NOT NULL,
+    name TEXT NOT NULL DEFAULT '',
+    pin TEXT NOT NULL DEFAULT '',
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS citations_key ON citations(key);
+CREATE INDEX IF NOT EXISTS citations_doc ON citations(doc_id, page);
 CREATE TABLE IF NOT EXISTS problems (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     file TEXT NOT NULL,
@@ -269,6 +288,70 @@ class Catalog:
 
     def update_profile(self, db: sqlite3.Connection, doc_id: int, profile: str) -> None:
         db.execute("UPDATE documents_fts SET profile=? WHERE rowid=?", (profile, doc_id))
+
+    # -- citations ------------------------------------------------------------------------
+    def set_citations(self, db: sqlite3.Connection, doc_id: int,
+                      pages: list[list[Citation]]) -> None:
+        """Replace a document's citations (page i+1's in pages[i]), in the caller's
+        transaction."""
+        db.execute("DELETE FROM citations WHERE doc_id=?", (doc_id,))
+        db.executemany(
+            "INSERT INTO citations(doc_id, page, key, kind, form, name, pin, start, end) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(doc_id, number, c.key, c.kind, c.form, c.name, c.pin, c.start, c.end)
+             for number, found in enumerate(pages, start=1) for c in found])
+
+    def citing_pages(self, keys: list[str], doc_ids: list[int] | None = None
+                     ) -> list[tuple[int, int, int, int]]:
+        """(document, page, references, offset of the first) of every page citing one of
+        these authorities in any form, the pages that refer to them most first (a page that
+        discusses a case cites it again and again: short forms, Id., pin cites)."""
+        if not keys:
+            return []
+        where = f"key IN ({','.join('?' * len(keys))})"
+        args: list[Any] = list(keys)
+        if doc_ids is not None:
+            where += f" AND doc_id IN ({','.join('?' * len(doc_ids))})"
+            args += doc_ids
+        return [(r[0], r[1], r[2], r[3]) for r in self.db.execute(
+            f"SELECT doc_id, page, count(*), min(start) FROM citations WHERE {where} "
+            "GROUP BY doc_id, page ORDER BY count(*) DESC, sum(form = 'full') DESC, doc_id, page",
+            args)]
+
+    def case_keys_named(self, words: list[str]) -> list[str]:
+        """Cases whose name holds all these words (a party's name, "Grutter", or both
+        parties'), most cited first."""
+        if not words:
+            return []
+        where = " AND ".join(["name LIKE ?"] * len(words))
+        return [r[0] for r in self.db.execute(
+            f"SELECT key FROM citations WHERE kind='case' AND name != '' AND {where} "
+            "GROUP BY key ORDER BY count(*) DESC", [f"%{w}%" for w in words])]
+
+    def case_names(self, keys: list[str]) -> set[str]:
+        """The distinct names (lower case) the full citations of these cases carry."""
+        if not keys:
+            return set()
+        return {r[0].lower() for r in self.db.execute(
+            f"SELECT DISTINCT name FROM citations WHERE form='full' AND name != '' AND key IN "
+            f"({','.join('?' * len(keys))})", keys)}
+
+    def citations(self, doc_id: int | None = None) -> list[tuple[Any, ...]]:
+        """Every citation (of one document, or of the matter) in reading order, as
+        (doc_id, page, key, kind, form, name, pin, start, end)."""
+        where, args = ("WHERE doc_id=?", (doc_id,)) if doc_id is not None else ("", ())
+        return list(self.db.execute(
+            "SELECT doc_id, page, key, kind, form, name, pin, start, end FROM citations "
+            f"{where} ORDER BY doc_id, page, start", args))
+
+    def chunk_at(self, doc_id: int, page: int, offset: int) -> int | None:
+        """The first passage holding this character of this page."""
+        row = self.db.execute(
+            "SELECT id FROM chunks WHERE doc_id=? "
+            "AND (page_start < ? OR (page_start = ? AND char_start <= ?)) "
+            "AND (page_end > ? OR (page_end = ? AND char_end > ?)) ORDER BY id LIMIT 1",
+            (doc_id, page, page, offset, page, page, offset)).fetchone()
+        return int(row[0]) if row else None
 
     # -- pages and chunks -----------------------------------------------------------------
     def page(self, doc_id: int, number: int) -> Page | None:

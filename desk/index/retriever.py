@@ -3,6 +3,7 @@ reciprocal rank, scoped to a matter or a document, favouring a document the ques
 
 from __future__ import annotations
 
+import re
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ import numpy as np
 from desk.config.settings import RetrievalSettings
 from desk.core.errors import DeskError
 from desk.core.types import Hit
+from desk.index.citations import query_citations
 from desk.index.matter import Matter
 from desk.index.query import parse_query, split_clauses
 
@@ -31,6 +33,15 @@ class Focus:
 
     doc_id: int | None
     question: str
+
+
+CITED_SCORE = 1.0  # above any fused score (reciprocal ranks sum to well under 1)
+_NAME_WORD = re.compile(r"\b[A-Z][A-Za-z'’\-]{2,}")
+# capitalised words of questions that are not parties' names
+_NOT_NAMES = {"what", "which", "who", "whom", "how", "does", "did", "was", "were", "the", "this",
+              "that", "court", "supreme", "section", "agreement", "contract", "held", "hold",
+              "holding", "find", "show", "list", "case", "cases", "under", "when", "where",
+              "why", "and", "for", "with", "state", "states", "united", "is", "are", "can"}
 
 
 class Retriever:
@@ -65,8 +76,10 @@ class Retriever:
             if focus.doc_id is not None:
                 doc_ids = [focus.doc_id]
         self.last_focus = focus
-        fused = self._fuse(focus.question, doc_ids, max(k, 1))
-        hits = self._hits(fused[:k])
+        cited = self._cited(query, doc_ids, k)
+        fused = [item for item in self._fuse(focus.question, doc_ids, max(k, 1))
+                 if item[0] not in {cid for cid, _ in cited}]
+        hits = self._hits((cited + fused)[:k])
         self.last_ms = (time.perf_counter() - started) * 1000
         return hits
 
@@ -140,6 +153,34 @@ class Retriever:
             kept.append(term)
             postings += df.get(term, 0)
         return [t for t in terms if t in kept]
+
+    def _cited(self, query: str, doc_ids: list[int] | None, k: int) -> list[tuple[int, float]]:
+        """Passages on the pages that cite the authority the query names, by its citation in
+        any form ("539 U. S. 306", "42 USC 1983") or by the case's name ("Grutter v.
+        Bollinger", "Grutter"): exact matches from the citation index, ranked before the
+        hybrid results, the pages that refer to it most (its discussion) first."""
+        catalog = self.matter.catalog
+        keys = query_citations(query) or self._cases_named(query)
+        ranked: list[tuple[int, float]] = []
+        for doc_id, page, references, offset in catalog.citing_pages(keys, doc_ids)[:k]:
+            cid = catalog.chunk_at(doc_id, page, offset)
+            if cid is not None and cid not in {c for c, _ in ranked}:
+                ranked.append((cid, CITED_SCORE + references / 1000))
+        return ranked
+
+    def _cases_named(self, query: str) -> list[str]:
+        """The citations of the one case the query names: all its capitalised words together
+        ("Grutter v. Bollinger"), else one of them alone when it names a single case (one
+        name; its parallel citations count as one)."""
+        words = [w for w in _NAME_WORD.findall(query) if w.lower() not in _NOT_NAMES]
+        if not words:
+            return []
+        catalog = self.matter.catalog
+        for candidate in ([words] if len(words) > 1 else []) + [[w] for w in words]:
+            keys = catalog.case_keys_named(candidate)
+            if keys and len(catalog.case_names(keys)) == 1:
+                return keys
+        return []
 
     def _fuse(self, text: str, doc_ids: list[int] | None, k: int) -> list[tuple[int, float]]:
         n = max(self.settings.candidates, k)

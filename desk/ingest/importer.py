@@ -26,6 +26,7 @@ from desk.config.paths import SAMPLES_DIR
 from desk.core.errors import BadDocument
 from desk.core.progress import CancelToken, Progress
 from desk.core.types import LOW_OCR_CONFIDENCE, NO_TEXT, OCR_PENDING, Chunk, Document, Page
+from desk.index.citations import Citation, find_citations
 from desk.index.matter import Embedding, Matter
 from desk.ingest.chunker import chunk_pages
 from desk.ingest.ocr import PageImage, TesseractOcr, get_ocr, render_for_ocr
@@ -45,6 +46,8 @@ class _Extracted:
     chunks: list[Chunk]
     problem: str | None
     seconds: float
+    citations: list[list[Citation]] = field(default_factory=list)  # per page
+    citation_seconds: float = 0.0
 
 
 @dataclass
@@ -84,6 +87,7 @@ class ImportSummary:
     ocr: dict[str, OcrFigures] = field(default_factory=dict)  # by file name
     seconds: float = 0.0
     extract_seconds: float = 0.0  # reading PDFs and chunking
+    citation_seconds: float = 0.0  # of which finding legal citations
     write_seconds: float = 0.0  # catalog transactions (text, pages, FTS)
     embed_seconds: float = 0.0  # embedding and saving the vector file
     ocr_seconds: float = 0.0  # the OCR stage, wall time
@@ -97,7 +101,8 @@ class ImportSummary:
                 "pages": self.pages, "chunks": self.chunks, "seconds": round(self.seconds, 2),
                 "replaced": self.replaced, "needs_ocr": self.pages_needing_ocr,
                 "ocr": [{"file": name, **figures.to_json()} for name, figures in self.ocr.items()],
-                "ocr_seconds": round(self.ocr_seconds, 2)}
+                "ocr_seconds": round(self.ocr_seconds, 2),
+                "citation_seconds": round(self.citation_seconds, 2)}
 
 
 def find_pdfs(paths: Iterable[Path]) -> tuple[list[Path], list[dict[str, str]]]:
@@ -235,11 +240,15 @@ class ImportJob:
                            "OCR)" if scanned else f"all of its {len(texts)} page(s) are blank")
                 return _Extracted(None, [], problem, time.monotonic() - started)
         chunks = chunk_pages(0, texts, self.chunk_size, self.chunk_overlap)
-        return _Extracted(content, chunks, None, time.monotonic() - started)
+        cited = time.monotonic()
+        citations = find_citations(texts)
+        return _Extracted(content, chunks, None, time.monotonic() - started, citations,
+                          time.monotonic() - cited)
 
     def _store(self, path: Path, sha: str, existing: Document | None,
                extracted: _Extracted) -> None:
         self.summary.extract_seconds += extracted.seconds
+        self.summary.citation_seconds += extracted.citation_seconds
         if extracted.problem or extracted.content is None:
             self._fail(path, extracted.problem or "could not be read")
             return
@@ -258,6 +267,7 @@ class ImportJob:
             doc_id = catalog.add_document(db, path.name, str(path), sha, content.pages,
                                           document_profile(path.name, texts))
             catalog.add_chunks(db, (replace(c, doc_id=doc_id) for c in chunks))
+            catalog.set_citations(db, doc_id, extracted.citations)
             catalog.clear_problem(db, str(path))
         self.summary.write_seconds += time.monotonic() - write_started
         if removed:
@@ -292,9 +302,18 @@ class ImportJob:
             for doc_id, numbers in by_document.items():
                 yield from self._recognise_document(doc_id, numbers, engine, pool, workers,
                                                     progress, embedding)
+                self._cite_again(doc_id)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
             self.summary.ocr_seconds += time.monotonic() - started
+
+    def _cite_again(self, doc_id: int) -> None:
+        """A document's citations from all of its text, once its scanned pages are read (Id.
+        and short forms may point across pages, so not page by page)."""
+        catalog = self.matter.catalog
+        citations = find_citations(catalog.page_texts(doc_id))
+        with catalog.transaction() as db:
+            catalog.set_citations(db, doc_id, citations)
 
     def _recognise_document(self, doc_id: int, numbers: list[int], engine: TesseractOcr,
                             pool: ThreadPoolExecutor, workers: int, progress: Progress,

@@ -34,6 +34,7 @@ from desk.index.matter import Matter, list_matters, open_matter
 from desk.ingest.importer import opening_texts
 from desk.rag.service import release_services
 from desk.ui.answer_html import Turn
+from desk.ui.authorities import AuthoritiesTab
 from desk.ui.conversation import ConversationPanel
 from desk.ui.documents import DocumentRow, DocumentsPanel, remove_job, rows_job
 from desk.ui.evidence import EvidencePanel, SourceNavigator
@@ -100,6 +101,8 @@ class MainWindow(QMainWindow):
         self.evidence_panel.sig_open.connect(self.navigator.open_source)
         self.review = ReviewTab(self)
         self.review.sig_open.connect(self.navigator.open_source)
+        self.authorities = AuthoritiesTab()
+        self.authorities.sig_open.connect(self.navigator.open_source)
 
         # Tabs beside the matters: "Ask" (the conversation and its evidence), "Review"
         self.ask_splitter = QSplitter()
@@ -110,6 +113,7 @@ class MainWindow(QMainWindow):
         self.tabs.setObjectName("tabs")
         self.tabs.addTab(self.ask_splitter, "Ask")
         self.tabs.addTab(self.review, "Review")
+        self.tabs.addTab(self.authorities, "Authorities")
         self.splitter = QSplitter()
         for widget in (left, self.tabs):
             self.splitter.addWidget(widget)
@@ -291,6 +295,7 @@ class MainWindow(QMainWindow):
         self.refresh_documents()
         self.conversation.show_matter(self.matter)
         self.review.show_matter(self.matter)
+        self.authorities.show_matter(self.matter)
         self._update_pages()
         self.setWindowTitle(f"Desk: {name}")
         self.watch.start(name)
@@ -320,6 +325,7 @@ class MainWindow(QMainWindow):
         self.documents_panel.show_catalog(None)
         self.conversation.show_matter(None)
         self.review.show_matter(None)
+        self.authorities.show_matter(None)
         self.setWindowTitle("Desk")
         self._update_pages()
 

@@ -1,0 +1,168 @@
+"""The table of authorities of a document, as a brief has one: cases (alphabetical), statutes,
+regulations and other authorities, each with every page citing it in any form (full, short,
+Id., supra), "passim" past a threshold; and, for the matter, which documents cite an authority
+and how often. Built from the citation index (desk/index/citations.py), exported as Markdown
+and DOCX."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from desk.core.files import atomic_write_bytes, atomic_write_text
+from desk.core.types import Document
+from desk.index.catalog import Catalog
+from desk.index.citations import CASE, OTHER, REGULATION, STATUTE
+
+PASSIM_PAGES = 5  # cited on this many pages or more: "passim", as briefs print it
+SECTIONS = [(CASE, "Cases"), (STATUTE, "Statutes"), (REGULATION, "Regulations"),
+            (OTHER, "Other Authorities")]
+
+
+@dataclass
+class Authority:
+    key: str  # the canonical citation: "539 U.S. 306", "42 U.S.C. § 1983"
+    kind: str
+    name: str = ""  # a case's name
+    pages: list[int] = field(default_factory=list)
+    references: int = 0  # citations of it in any form
+    first: tuple[int, int, int] = (0, 0, 0)  # (page, start, end) of its first citation
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}, {self.key}" if self.name else self.key
+
+    @property
+    def where(self) -> str:
+        if len(self.pages) >= PASSIM_PAGES:
+            return "passim"
+        return ", ".join(str(p) for p in self.pages)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"citation": self.key, "kind": self.kind, "name": self.name,
+                "pages": self.pages, "references": self.references,
+                "passim": len(self.pages) >= PASSIM_PAGES}
+
+
+@dataclass
+class TableOfAuthorities:
+    file: str
+    authorities: list[Authority]
+
+    def section(self, kind: str) -> list[Authority]:
+        return [a for a in self.authorities if a.kind == kind]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"file": self.file, **{title.lower().replace(" ", "_"): [
+            a.to_json() for a in self.section(kind)] for kind, title in SECTIONS}}
+
+
+def _sort_key(authority: Authority) -> tuple[Any, ...]:
+    """Cases by name (then citation); statutes and regulations by title, then section, in
+    numeric order: 42 U.S.C. § 1981 before § 1983 before § 12101."""
+    if authority.kind == CASE:
+        name = re.sub(r"^(in re|ex parte)\s+", "", authority.name.casefold())
+        return (name or authority.key.casefold(), authority.key)
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part)
+                 for part in re.findall(r"\d+|[^\d\s]+", authority.key))
+
+
+def table_of_authorities(catalog: Catalog, doc: Document) -> TableOfAuthorities:
+    """The document's authorities with the pages citing each, sorted as a brief sorts them."""
+    found: dict[str, Authority] = {}
+    names: dict[str, Counter[str]] = defaultdict(Counter)
+    for _, page, key, kind, form, name, _pin, start, end in catalog.citations(doc.id):
+        authority = found.get(key)
+        if authority is None:
+            authority = found[key] = Authority(key, kind, first=(page, start, end))
+        authority.references += 1
+        if page not in authority.pages:
+            authority.pages.append(page)
+        if name and form == "full":
+            names[key][name] += 1
+    for key, counts in names.items():
+        found[key].name = counts.most_common(1)[0][0]
+    order = {kind: n for n, (kind, _) in enumerate(SECTIONS)}
+    return TableOfAuthorities(doc.file_name, sorted(
+        found.values(), key=lambda a: (order.get(a.kind, len(order)), _sort_key(a))))
+
+
+def cited_by(catalog: Catalog) -> list[dict[str, Any]]:
+    """Every authority of the matter with the documents citing it and how often, the most
+    cited first."""
+    files = {d.id: d.file_name for d in catalog.documents()}
+    rows: dict[str, dict[str, Any]] = {}
+    names: dict[str, Counter[str]] = defaultdict(Counter)
+    for doc_id, _page, key, kind, form, name, *_ in catalog.citations():
+        row = rows.setdefault(key, {"citation": key, "kind": kind, "name": "", "references": 0,
+                                    "documents": Counter()})
+        row["references"] += 1
+        row["documents"][files.get(doc_id, "?")] += 1
+        if name and form == "full":
+            names[key][name] += 1
+    out = []
+    for key, row in rows.items():
+        row["name"] = names[key].most_common(1)[0][0] if names[key] else ""
+        row["documents"] = [{"file": f, "references": n}
+                            for f, n in row["documents"].most_common()]
+        out.append(row)
+    return sorted(out, key=lambda r: (-r["references"], r["citation"]))
+
+
+def to_markdown(table: TableOfAuthorities) -> str:
+    lines = [f"# Table of authorities: {table.file}", ""]
+    for kind, title in SECTIONS:
+        entries = table.section(kind)
+        if not entries:
+            continue
+        lines += [f"## {title}", "", "| Authority | Pages |", "|---|---|"]
+        lines += [f"| {a.label.replace('|', '/')} | {a.where} |" for a in entries]
+        lines.append("")
+    if not table.authorities:
+        lines.append("No citations were found in this document.")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def write_markdown(table: TableOfAuthorities, path: Path) -> None:
+    atomic_write_text(path, to_markdown(table))
+
+
+def write_docx(table: TableOfAuthorities, path: Path) -> None:
+    """A Word table of authorities: a heading per group, each authority on its own line with
+    its pages after a dotted leader at the right margin, as briefs set it."""
+    from docx import Document as WordDocument
+    from docx.enum.text import WD_TAB_ALIGNMENT, WD_TAB_LEADER
+    from docx.shared import Inches
+
+    word = WordDocument()
+    word.add_heading(f"Table of Authorities: {table.file}", level=1)
+    section = word.sections[0]
+    # python-docx's default template always has these; its types allow None
+    right = int(section.page_width or 0) - int(section.left_margin or 0) - int(
+        section.right_margin or 0)
+    for kind, title in SECTIONS:
+        entries = table.section(kind)
+        if not entries:
+            continue
+        word.add_heading(title, level=2)
+        for authority in entries:
+            paragraph = word.add_paragraph()
+            paragraph.paragraph_format.tab_stops.add_tab_stop(
+                right, WD_TAB_ALIGNMENT.RIGHT, WD_TAB_LEADER.DOTS)
+            paragraph.paragraph_format.left_indent = Inches(0.25)
+            paragraph.paragraph_format.first_line_indent = Inches(-0.25)
+            if authority.kind == CASE and authority.name:
+                paragraph.add_run(authority.name).italic = True
+                paragraph.add_run(f", {authority.key}")
+            else:
+                paragraph.add_run(authority.key)
+            paragraph.add_run(f"\t{authority.where}")
+    if not table.authorities:
+        word.add_paragraph("No citations were found in this document.")
+    buffer = io.BytesIO()
+    word.save(buffer)
+    atomic_write_bytes(path, buffer.getvalue())
