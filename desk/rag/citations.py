@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from difflib import SequenceMatcher
 
 from desk.core.text import content_words as _content
 from desk.core.text import token_spans, tokens
 from desk.core.types import Citation
+from desk.index.citations import find_citations, query_citations
 from desk.rag.prompt import Passage
 
 MARK = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
@@ -137,8 +139,24 @@ def verify_citations(answer: str, passages: list[Passage],
                 citation, fixed = moved
                 answer = answer.replace(sentence, fixed, 1)
                 sentence = fixed
-            citations.append(citation)
+            citations.append(_authorities_checked(citation, sentence, by_n))
     return answer, citations, unsupported
+
+
+def _authorities_checked(citation: Citation, sentence: str, by_n: dict[int, Passage]
+                         ) -> Citation:
+    """An authority the sentence names ("539 U.S. 306", "42 U.S.C. § 1983") is checked like a
+    quote: the cited source must cite it too, in any form, or the citation is not verified."""
+    named = query_citations(sentence)
+    passage = by_n.get(citation.n)
+    if not citation.verified or not named or passage is None:
+        return citation
+    held = {c.key for page in find_citations([passage.text]) for c in page}
+    missing = [key for key in named if key not in held]
+    if not missing:
+        return citation
+    return replace(citation, verified=False,
+                   reason=f"source [{citation.n}] does not cite {', '.join(missing)}")
 
 
 def _repair_quotes(sentence: str, cited: list[Passage]) -> str:

@@ -169,3 +169,20 @@ def test_copied_sentence_is_the_quote_not_a_short_defined_term_inside_it():
     assert cites[0].verified and cites[0].quote.startswith("The term shall continue")
     _, cites, _ = verify_citations('Payment is due in "Term" [1].', [passage], _page)
     assert not cites[0].verified
+
+
+OPINION = ("The Court of Appeals relied on Grutter v. Bollinger, 539 U. S. 306 (2003), and held "
+           "that the admissions plan was narrowly tailored to its compelling interest.")
+
+
+def test_an_authority_named_in_the_answer_must_be_cited_by_the_source():
+    passages = [Passage(1, 1, "opinion.pdf", 4, 4, OPINION, [])]
+    _, cites, _ = verify_citations(
+        'The court relied on Grutter, 539 U.S. 306: "the admissions plan was narrowly '
+        'tailored" [1].', passages, _page)
+    assert [(c.verified, c.reason) for c in cites] == [(True, "")]
+    _, cites, _ = verify_citations(
+        'The court relied on 631 F.3d 213: "the admissions plan was narrowly tailored" [1].',
+        passages, _page)
+    assert [(c.verified, c.reason) for c in cites] == [
+        (False, "source [1] does not cite 631 F.3d 213")]
