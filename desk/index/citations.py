@@ -13,14 +13,19 @@ Keys (decisions):
   ("§ 1983(a)" is key "42 U.S.C. § 1983", pin "(a)"), because the table of authorities lists the
   section; a range or list ("§§ 1981-1983") is keyed by its first section. Section letters are
   upper case in title 26 (the Internal Revenue Code writes "409A") and lower case elsewhere
-  ("78j", "2000e-2"), so a query typed in either case finds them.
+  ("78j", "2000e-2"), so a query typed in either case finds them. "I.R.C. § 409A" is
+  "26 U.S.C. § 409A". "Id. § 1988" after "42 U.S.C. § 1983" is "42 U.S.C. § 1988".
 * regulation: "29 C.F.R. § 1630.2" (subsections in `pin`), a whole part "29 C.F.R. pt. 1630",
   "Treas. Reg. § 1.409A-1", "82 FR 12345".
 * other: court rules ("Fed. R. Civ. P. 12", "Fed. R. Evid. 702", rule subdivisions in `pin`),
   the Constitution ("U.S. Const. art. I, § 8", "U.S. Const. amend. XIV"), law journals
   ("100 Harv. L. Rev. 1") and the rest of eyecite's laws.
 State statutes keep eyecite's matched text with whitespace and "Sec."/"Section" normalised
-("Cal. Civ. Code § 1542"; eyecite's own correction drops the "Civ.").
+("Cal. Civ. Code § 1542"; eyecite's own correction drops the "Civ."), so a query must spell
+them as the document does, capitals included (eyecite is case-sensitive).
+
+Case citations that look like contract numbering ("10 A. 5 units") are dropped unless plausible
+(the rule is in `_find`).
 
 Speed: eyecite runs page by page (its cost grows faster than the text), and resolution of short
 forms, Id. and supra runs once over the whole document; the court lookup is cached; a stricter
@@ -363,7 +368,7 @@ def _law_key(c: Any) -> str:
         return f"{title} {reporter} § {sec}"
     if g.get("volume") and g.get("page") and reporter:  # "82 FR 12345", "82 Stat. 6"
         return f"{g['volume']} {reporter} {g['page']}"
-    text = re.sub(r"\b(?:Sec(?:tions?|s?\.)|§§)\s*", "§ ", _ws(c.matched_text()), flags=re.I)
+    text = re.sub(r"(?:\bSec(?:tions?|s?\.)|§§)\s*", "§ ", _ws(c.matched_text()), flags=re.I)
     return re.sub(r"§\s*", "§ ", text)
 
 
@@ -420,6 +425,7 @@ class _Found:
     start: int  # clean offsets on the page
     end: int
     full_end: int
+    full_start: int | None = None  # where eyecite's reading of a case citation starts
     key: str = ""  # full citations only
     kind: str = ""
     pin: str = ""
@@ -468,7 +474,7 @@ def _page_citations(text: str, page: int, tokenizer: Tokenizer, engine: _Engine)
         token = CitationToken(text[law.start:law.end], law.start, law.end,
                               groups={"desk_key": law.key})
         found.append(_Found(FullLawCitation(token, 0), page, law.start, law.end, law.end,
-                            law.key, law.kind, law.pin))
+                            key=law.key, kind=law.kind, pin=law.pin))
     for offset, chunk in _chunks(text):
         if not chunk.strip():
             continue
@@ -493,6 +499,7 @@ def _page_citations(text: str, page: int, tokenizer: Tokenizer, engine: _Engine)
                 f.guesses = (m["plaintiff"], m["plaintiff"].split()[-1]) if m else ()
             if isinstance(c, FullCaseCitation):
                 f.key, f.kind = _case_key(c, engine), CASE
+                f.full_start = offset + c.full_span()[0]
                 f.name, f.year = _case_name(c, text, offset), c.year
             elif isinstance(c, FullLawCitation):
                 f.key, f.kind = _law_key(c), _law_kind(c)
@@ -508,8 +515,8 @@ def _page_citations(text: str, page: int, tokenizer: Tokenizer, engine: _Engine)
         if f.kind != CASE:
             continue
         j = i + 1
-        while j < len(found) and _parallel(found[j].cite, f.cite):
-            j += 1
+        while j < len(found) and found[j].kind == CASE and found[j].full_start == f.full_start:
+            j += 1  # parallel cites of one case: eyecite starts them all at the case name
         if j < len(found) and f.full_end > found[j].start:
             m = _YEAR_PAREN.match(text, found[j - 1].end, found[j].start)
             f.year = int(m["year"]) if m and int(m["year"]) <= _THIS_YEAR + 1 else None
@@ -519,15 +526,6 @@ def _page_citations(text: str, page: int, tokenizer: Tokenizer, engine: _Engine)
 _YEAR_PAREN = re.compile(r"(?:,? ?(?:at )?[\d*][\d*–—\-, n.]*)? ?\([^()]{0,60}?"
                          r"(?P<year>1[6-9]\d\d|20\d\d)(?:[-–]\d\d)?\)")
 _THIS_YEAR = time.gmtime().tm_year
-
-
-def _parallel(cite: Any, first: Any) -> bool:
-    """Whether `cite` is a parallel cite of `first` (eyecite gives them one full span start)."""
-    from eyecite.models import FullCaseCitation
-
-    return bool(isinstance(cite, FullCaseCitation)
-                and cite.full_span_start is not None
-                and cite.full_span_start == first.full_span_start)
 
 
 def _name_guesses(guess: str | None) -> list[str]:
@@ -705,6 +703,8 @@ def _find(pages: list[str], tokenizer: Tokenizer | None = None) -> list[list[Cit
         start, end, pin, emitted = f.start, f.end, f.pin, key
         if isinstance(f.cite, IdCitation):
             form = ID
+            if "§" in key and re.match(r"at\s", f.cite.metadata.pin_cite or ""):
+                continue  # "Id. at 5" after a code section: the Id. is of something else
             code = _CODE_KEY.match(key)
             m = _ID_SECTION[code["code"]].match(text, end) if code else None
             if code and m:

@@ -18,7 +18,7 @@ from difflib import SequenceMatcher
 from desk.core.text import content_words as _content
 from desk.core.text import token_spans, tokens
 from desk.core.types import Citation
-from desk.index.citations import find_citations, query_citations
+from desk.index.citations import query_citations
 from desk.rag.prompt import Passage
 
 MARK = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
@@ -151,7 +151,9 @@ def _authorities_checked(citation: Citation, sentence: str, by_n: dict[int, Pass
     passage = by_n.get(citation.n)
     if not citation.verified or not named or passage is None:
         return citation
-    held = {c.key for page in find_citations([passage.text]) for c in page}
+    # every citation the passage holds, with no plausibility filter: a bare citation whose
+    # case name fell in the passage before is still one it cites
+    held = set(query_citations(passage.text))
     missing = [key for key in named if key not in held]
     if not missing:
         return citation

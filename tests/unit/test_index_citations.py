@@ -223,6 +223,13 @@ def test_id_after_a_dropped_citation_is_dropped():
     assert _flat(["Deliver 10 A. 5 units. Id. at 7."]) == []
 
 
+def test_id_with_a_page_after_a_code_section_is_of_something_else():
+    rows = [(c.form, c.key, c.pin) for c in _flat([
+        "42 U.S.C. § 1983. Id. at 5. Compare 83 Stat. 86. Id., at 88."])]
+    assert rows == [(FULL, "42 U.S.C. § 1983", ""), (FULL, "83 Stat. 86", ""),
+                    (ID, "83 Stat. 86", "88")]
+
+
 def test_parallel_citations_and_in_re_names():
     text = ("Brown v. Board of Education, 347 U.S. 483, 495, 74 S. Ct. 686, 98 L. Ed. 873 "
             "(1954). In re Smith, 123 B.R. 456 (Bankr. D. Del. 1990).")
