@@ -62,11 +62,12 @@ class TableOfAuthorities:
 
 
 def _sort_key(authority: Authority) -> tuple[Any, ...]:
-    """Cases by name (then citation); statutes and regulations by title, then section, in
+    """Cases by name (then citation, the unnamed last); statutes and regulations by title, then section, in
     numeric order: 42 U.S.C. § 1981 before § 1983 before § 12101."""
     if authority.kind == CASE:
+        # named cases alphabetically; those whose name was not printed with them after
         name = re.sub(r"^(in re|ex parte)\s+", "", authority.name.casefold())
-        return (name or authority.key.casefold(), authority.key)
+        return (0 if name else 1, name or authority.key.casefold(), authority.key)
     return tuple((0, int(part), "") if part.isdigit() else (1, 0, part)
                  for part in re.findall(r"\d+|[^\d\s]+", authority.key))
 

@@ -16,6 +16,12 @@ are pointed at the server for the run; the first-use question is answered yes):
     DESK_HOME=... QT_QPA_PLATFORM=offscreen \
         .venv/bin/python tests/ui/screenshots.py --server URL MODEL MATTER "QUESTION"
 
+The Authorities tab (resources/screenshots/authorities.png: a document's table of authorities
+beside the viewer showing the first citation of its first case, highlighted):
+
+    DESK_HOME=... QT_QPA_PLATFORM=offscreen \
+        .venv/bin/python tests/ui/screenshots.py --authorities MATTER FILE
+
 The Review tab (resources/screenshots/review.png): review the matter's documents with the
 settings' model, or with the deterministic fake model of the tests (--fake; offscreen works):
 
@@ -154,6 +160,29 @@ def server_main(args: list[str]) -> None:
     window.close()
 
 
+def authorities_main(args: list[str]) -> None:
+    """--authorities MATTER FILE: the document's table of authorities, its first case opened."""
+    matter, file = args
+    app = QApplication(sys.argv)
+    window = MainWindow(load_settings())
+    window.resize(1400, 860)
+    window.show()
+    window.select_matter(matter)
+    tab = window.authorities
+    window.tabs.setCurrentWidget(tab)
+    tab.document.setCurrentText(file)
+    cases = tab.tree.topLevelItem(0)
+    first = cases.child(0)
+    tab.tree.setCurrentItem(first)
+    tab._open(first)
+    assert window.viewer is not None
+    window.viewer.resize(760, 860)
+    settle(app)
+    print(tab.status.text())
+    _side_by_side(window.grab(), window.viewer.grab(), "authorities.png")
+    window.close()
+
+
 def _side_by_side(left, right, name: str) -> None:
     from PySide6.QtGui import QPainter, QPixmap
 
@@ -167,6 +196,9 @@ def _side_by_side(left, right, name: str) -> None:
 
 
 def main() -> None:
+    if sys.argv[1] == "--authorities":
+        authorities_main(sys.argv[2:])
+        return
     if sys.argv[1] == "--server":
         server_main(sys.argv[2:])
         return
