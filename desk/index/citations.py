@@ -382,12 +382,24 @@ def _clean_name(name: str | None) -> str:
     return _ARTICLE.sub("", _ws(name or "")).strip(" ,;")
 
 
+_NAME_BEFORE = re.compile(
+    r"(?P<plaintiff>[A-Z][\w'’.&-]*(?: [A-Z][\w'’.&-]*){0,4}) v\. "
+    r"(?P<defendant>[A-Z][\w'’.&-]*(?: (?:[A-Z][\w'’.&-]*|of|the|and|at|for|in|on|&)){0,10}),"
+    r"\s*$")
+
+
 def _case_name(c: Any, text: str, offset: int) -> str:
     """ "Plaintiff v. Defendant", "In re Defendant", or "" (one party alone is often a fragment:
     eyecite reads "Fisher v. Univ. of Tex. at Austin" as defendant "Austin")."""
     plaintiff, defendant = _clean_name(c.metadata.plaintiff), _clean_name(c.metadata.defendant)
     if plaintiff and defendant:
         return f"{plaintiff} v. {defendant}"
+    # eyecite stops at lower-case words ("University of Texas at Austin" gives "Austin"):
+    # read "Plaintiff v. Defendant, " just before the citation instead
+    start = offset + c.span()[0]
+    named = _NAME_BEFORE.search(text[max(0, start - 160):start])
+    if named:
+        return f"{_clean_name(named['plaintiff'])} v. {_clean_name(named['defendant'])}"
     if defendant and c.full_span_start is not None:
         before = text[max(0, offset + c.full_span_start - 20):offset + c.full_span_start]
         m = _IN_RE.search(before)
