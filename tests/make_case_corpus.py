@@ -10,12 +10,13 @@ supra), federal statutes and regulations, three contract pages full of section n
 citation may be found, and gold.json. The gold is made by construction, not by the extractor,
 so it can measure the extractor: for each synthetic citation its canonical key, the form
 printed, the form a lawyer types, the case name, the file and every page citing it in any form.
-Seeded, so every run writes the same corpus.
+Seeded, and with fixed PDF IDs, so every run writes the same bytes.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 import re
@@ -77,6 +78,11 @@ REGIONAL_COURTS = {"A.": ["Pa.", "Conn.", "Md.", "Vt."], "N.E.": ["Ill.", "Ind."
 _HEADS = ["Ash", "Bram", "Cal", "Dun", "Ell", "Fen", "Gar", "Hal", "Ingle", "Kes", "Lind",
           "Mar", "Nor", "Pem", "Rad", "Stan", "Thorn", "Ux", "Whit", "Yar", "Quill", "Orm"]
 _TAILS = ["ford", "wick", "ton", "ley", "more", "by", "field", "worth", "ridge", "combe"]
+_CAPTION_TAILS = ["gate", "brook", "haven", "stone", "dale"]  # the parties of the captions
+_FIRST_NAMES = ["Alice", "Daniel", "Maria", "Thomas", "Grace", "Victor", "Helen", "Samuel"]
+_CAPTION_COURTS = [("THIRD", "District of New Jersey"), ("SEVENTH", "Northern District of Illinois"),
+                   ("SECOND", "Southern District of New York"), ("FIRST", "District of Massachusetts")]
+_MONTHS = ["January", "March", "April", "June", "September", "October", "November"]
 _DEFENDANTS = ["{} Corp.", "{}", "{} Tool Co.", "City of {}", "{} Holdings, Inc.",
                "{} Freight Lines", "Board of Educ. of {}", "{} Mut. Ins. Co."]
 
@@ -447,9 +453,36 @@ def short_sentence(cite: Cite, rng: random.Random) -> tuple[str, str]:
                                 f"{rng.choice(HOLDINGS)}."])
 
 
-def build_document(file: str, items: list[list[Cite]], pages: int, rng: random.Random
-                   ) -> list[str]:
-    """Lay the items out over the pages; record on each citation every page that cites it."""
+def caption(index: int, rng: random.Random) -> str:
+    """An opinion's first lines (court, docket, parties, judges, counsel) without citations,
+    as real opinions open: Desk matches a query against each document's opening to find the
+    document it names, and a synthetic opening dense with citations would draw every search."""
+    names = [h + t for h in _HEADS for t in _CAPTION_TAILS]
+    rng.shuffle(names)
+    circuit, district = _CAPTION_COURTS[index % len(_CAPTION_COURTS)]
+    a, b, j1, j2, j3, c1, c2, dj = names[:8]
+    first = rng.sample(_FIRST_NAMES, 3)
+    year = rng.randint(2015, 2023)
+    return (f"UNITED STATES COURT OF APPEALS\nFOR THE {circuit} CIRCUIT\n\n"
+            f"No. {year % 100}-{rng.randint(1000, 9999)}\n\n"
+            f"{a.upper()} LOGISTICS, INC., Plaintiff-Appellant,\nv.\n"
+            f"{b.upper()} COUNTY, Defendant-Appellee.\n\n"
+            f"Appeal from the United States District Court for the {district}\n"
+            f"District Judge: Honorable {first[0]} {dj}\n\n"
+            f"Argued {rng.choice(_MONTHS)} {rng.randint(1, 28)}, {year}\n"
+            f"Before: {j1.upper()}, {j2.upper()} and {j3.upper()}, Circuit Judges.\n"
+            f"(Filed: {rng.choice(_MONTHS)} {rng.randint(1, 28)}, {year + 1})\n\n"
+            f"{first[1]} {c1} (Argued), {c1} & Partners LLP, for Appellant.\n"
+            f"{first[2]} {c2}, Office of the County Attorney, for Appellee.\n\n"
+            f"OPINION OF THE COURT\n\n{j1.upper()}, Circuit Judge.\n\n"
+            "This appeal asks whether the district court applied the right standard, and we "
+            "hold that it did not in part. We recount only the facts needed to decide it.")
+
+
+def build_document(file: str, items: list[list[Cite]], pages: int, rng: random.Random,
+                   opening: str = "") -> list[str]:
+    """Lay the items out over the pages, after `opening` on the first; record on each
+    citation every page that cites it."""
     per_page = [items[i::pages] for i in range(pages)]
     texts: list[str] = []
     earlier: list[Cite] = []  # cases cited in full on earlier pages, for short forms and supra
@@ -484,7 +517,8 @@ def build_document(file: str, items: list[list[Cite]], pages: int, rng: random.R
             if not last:
                 sentences.extend(discussion(rng))
         earlier.extend(later)
-        texts.append(_paragraphs(sentences, rng))
+        body = _paragraphs(sentences, rng)
+        texts.append(f"{opening}\n\n{body}" if number == 1 and opening else body)
     return texts
 
 
@@ -503,6 +537,18 @@ def _paragraphs(sentences: list[str], rng: random.Random) -> str:
 
 def _collapse(text: str) -> str:
     return " ".join(text.split())
+
+
+def fix_id(path: Path) -> None:
+    """A fixed trailer /ID instead of PyMuPDF's random one, so that a rebuilt corpus is the
+    same bytes (Desk keys documents by their SHA-256 and would take a rebuilt one as changed)."""
+    digest = hashlib.md5(path.name.encode()).hexdigest().upper()
+    doc = pymupdf.open(path)
+    doc.xref_set_key(-1, "ID", f"[<{digest}><{digest}>]")
+    staged = path.with_suffix(".tmp")
+    doc.save(staged, no_new_id=True)
+    doc.close()
+    staged.replace(path)
 
 
 def check_pages(path: Path, expected: dict[int, list[str]]) -> None:
@@ -529,7 +575,7 @@ def build(out: Path, seed: int = SEED) -> dict[str, Any]:
             opinions.append(source.name)
         elif source.suffix.lower() == ".txt":
             pages = paginate(source.read_text(encoding="utf-8"))
-            make_pdf(out / f"{source.stem}.pdf", pages, OPINION_FONT)
+            fix_id(make_pdf(out / f"{source.stem}.pdf", pages, OPINION_FONT))
             opinions.append(f"{source.stem}.pdf")
 
     cases = make_cases(rng)
@@ -546,18 +592,20 @@ def build(out: Path, seed: int = SEED) -> dict[str, Any]:
     synthetic: list[str] = []
     for d in range(SYNTHETIC_DOCS):
         file = f"synthetic-opinion-{d + 1}.pdf"
-        texts = build_document(file, items[d::SYNTHETIC_DOCS], SYNTHETIC_PAGES, rng)
+        texts = build_document(file, items[d::SYNTHETIC_DOCS], SYNTHETIC_PAGES, rng,
+                               caption(d, rng))
         for number, text in enumerate(texts, start=1):
             if not fits(text, SYNTHETIC_FONT):
                 raise SystemExit(f"{file} page {number} overflows its text box")
         path = make_pdf(out / file, texts, SYNTHETIC_FONT)
+        fix_id(path)
         expected: dict[int, list[str]] = {}
         for cite in cases + laws:
             if cite.file == file:
                 expected.setdefault(cite.first, []).append(cite.printed)
         check_pages(path, expected)
         synthetic.append(file)
-    make_pdf(out / CONTRACT_FILE, CONTRACT_PAGES, SYNTHETIC_FONT)
+    fix_id(make_pdf(out / CONTRACT_FILE, CONTRACT_PAGES, SYNTHETIC_FONT))
 
     gold = {"seed": seed, "opinions": opinions, "synthetic": synthetic,
             "contracts": {"file": CONTRACT_FILE, "pages": list(range(1, len(CONTRACT_PAGES) + 1))},

@@ -76,7 +76,9 @@ class Retriever:
             if focus.doc_id is not None:
                 doc_ids = [focus.doc_id]
         self.last_focus = focus
-        cited = self._cited(query, doc_ids, k)
+        # an authority is looked up across the matter (unless a document was chosen): the
+        # document whose opening the query resembles is rarely the one citing it
+        cited = self._cited(query, doc_ids if document else None, k)
         fused = [item for item in self._fuse(focus.question, doc_ids, max(k, 1))
                  if item[0] not in {cid for cid, _ in cited}]
         hits = self._hits((cited + fused)[:k])
