@@ -101,3 +101,9 @@ def test_desk_authorities_cli(matter, tmp_path, capsys):
                  "--docx", str(tmp_path / "t.docx"), "--md", str(tmp_path / "t.md")]) == 0
     assert (tmp_path / "t.md").read_text().startswith("# Table of authorities: Opinion.pdf")
     assert (tmp_path / "t.docx").stat().st_size > 0
+
+
+def test_what_the_court_held_in_a_case_comes_from_the_page_discussing_it(matter):
+    """Page 2 refers to Grutter twice (Id., supra), page 1 once: the discussion comes first."""
+    hits = Retriever(matter).search("What did the court hold in Grutter?", k=4)
+    assert (hits[0].file, hits[0].page_start) == ("Opinion.pdf", 2)
