@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from urllib.parse import urlsplit
 
+from desk.config.settings import server_host
 from desk.core.errors import DeskError
 
 KEYRING_SERVICE = "Desk answer server"
@@ -16,9 +17,7 @@ KEY_VARIABLE = "DESK_API_KEY"
 def _account(url: str) -> str:
     """One key per server origin (scheme://host:port, the host in lower case and the port
     spelled out): the path, the model and how the address was typed do not matter."""
-    parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
+    return f"{urlsplit(url).scheme}://{server_host(url).lower()}"
 
 
 def api_key(url: str) -> str | None:

@@ -41,7 +41,7 @@ _NAME_WORD = re.compile(r"\b[A-Z][A-Za-z'’\-]{2,}")
 _NOT_NAMES = {"what", "which", "who", "whom", "how", "does", "did", "was", "were", "the", "this",
               "that", "court", "supreme", "section", "agreement", "contract", "held", "hold",
               "holding", "find", "show", "list", "case", "cases", "under", "when", "where",
-              "why", "and", "for", "with", "state", "states", "united", "is", "are", "can"}
+              "why", "and", "for", "with", "state", "states", "united", "are", "can"}
 
 
 class Retriever:
@@ -79,8 +79,9 @@ class Retriever:
         # an authority is looked up across the matter (unless a document was chosen): the
         # document whose opening the query resembles is rarely the one citing it
         cited = self._cited(query, doc_ids if document else None, k)
+        taken = {cid for cid, _ in cited}
         fused = [item for item in self._fuse(focus.question, doc_ids, max(k, 1))
-                 if item[0] not in {cid for cid, _ in cited}]
+                 if item[0] not in taken]
         hits = self._hits((cited + fused)[:k])
         self.last_ms = (time.perf_counter() - started) * 1000
         return hits
@@ -163,12 +164,12 @@ class Retriever:
         hybrid results, the pages that refer to it most (its discussion) first."""
         catalog = self.matter.catalog
         keys = query_citations(query) or self._cases_named(query)
-        ranked: list[tuple[int, float]] = []
+        ranked: dict[int, float] = {}  # a passage may hold several citing pages' first cite
         for doc_id, page, references, offset in catalog.citing_pages(keys, doc_ids)[:k]:
             cid = catalog.chunk_at(doc_id, page, offset)
-            if cid is not None and cid not in {c for c, _ in ranked}:
-                ranked.append((cid, CITED_SCORE + references / 1000))
-        return ranked
+            if cid is not None:
+                ranked.setdefault(cid, CITED_SCORE + references / 1000)
+        return list(ranked.items())
 
     def _cases_named(self, query: str) -> list[str]:
         """The citations of the one case the query names: all its capitalised words together

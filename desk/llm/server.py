@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from desk.config.settings import ServerSettings, normalise_server_url, server_host
+from desk.config.settings import ServerSettings, server_host
 from desk.core.errors import ModelError
 from desk.core.progress import CancelToken
 from desk.llm.model import Generation
@@ -37,7 +37,6 @@ class ServerCheck:
 
     host: str
     models: list[str]
-    model_found: bool
     ttft_ms: float = 0.0
     gen_tokens_per_s: float = 0.0
     generated_tokens: int = 0
@@ -59,7 +58,7 @@ class ServerModel:
         if not settings.url or not settings.model:
             raise ModelError("Answers from a server need its address and the model's name "
                              "(Optimization ▸ Server, or --server URL --server-model NAME).")
-        self.url = normalise_server_url(settings.url)
+        self.url = settings.url  # normalised by ServerSettings
         self.host = server_host(self.url)
         self.model_name = settings.model
         self.timeout_s = settings.timeout_s
@@ -120,7 +119,7 @@ class ServerModel:
         prefixes (llama-server, vLLM, llama-cpp-python) holds it before the first question.
         The service sends the same messages byte for byte each time, so it stays reusable."""
         key = json.dumps(fixed, ensure_ascii=False)
-        tokens = sum(self.count_tokens(m["content"]) + MESSAGE_TOKENS for m in fixed)
+        tokens = self._prompt_tokens(fixed)
         with self._lock:
             if self._prefix_sent == key:
                 return tokens
@@ -142,7 +141,7 @@ class ServerModel:
         """Yield the answer as the server streams it. Cancel closes the stream at once, even
         while the server is silent (a watcher closes the connection)."""
         stats = stats or Generation()
-        prompt_tokens = sum(self.count_tokens(m["content"]) + MESSAGE_TOKENS for m in messages)
+        prompt_tokens = self._prompt_tokens(messages)
         budget = min(max_tokens, self.n_ctx - prompt_tokens - 1)
         if budget <= 0:
             raise ModelError(f"The prompt (about {prompt_tokens} tokens) does not fit the "
@@ -190,8 +189,8 @@ class ServerModel:
         """List the server's models and time one short answer about `sample` (text from the
         matter): time to first token and tokens per second as the lawyer will see them."""
         names = self.connect()
-        result = ServerCheck(self.host, names, not names or self.model_name in names,
-                             context=self._context, context_reported=self._context_reported)
+        result = ServerCheck(self.host, names, context=self._context,
+                             context_reported=self._context_reported)
         stats = Generation()
         messages = [{"role": "system", "content": "Answer in one sentence."},
                     {"role": "user", "content": f"What is this text about?\n\n{sample}"}]
@@ -267,6 +266,9 @@ class ServerModel:
                 return
 
     # -- counting --------------------------------------------------------------------------
+    def _prompt_tokens(self, messages: list[dict[str, str]]) -> int:
+        return sum(self.count_tokens(m["content"]) + MESSAGE_TOKENS for m in messages)
+
     def _server_count(self, text: str) -> int | None:
         if self._tokenizer == "":
             return None  # none found before
