@@ -196,6 +196,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def cmd_authorities(args: argparse.Namespace) -> int:
     from desk.index.matter import open_matter
     from desk.review.authorities import (
+        authority_label,
         cited_by,
         table_of_authorities,
         to_markdown,
@@ -215,7 +216,7 @@ def cmd_authorities(args: argparse.Namespace) -> int:
                 _emit({"matter": matter.name, "authorities": rows})
             else:
                 for row in rows:
-                    label = f"{row['name']}, {row['citation']}" if row["name"] else row["citation"]
+                    label = authority_label(row["name"], row["citation"])
                     where = ", ".join(f"{d['file']} ({d['references']})" for d in row["documents"])
                     print(f"{label}: cited {row['references']} times, by {where}")
             return 0

@@ -23,6 +23,11 @@ SECTIONS = [(CASE, "Cases"), (STATUTE, "Statutes"), (REGULATION, "Regulations"),
             (OTHER, "Other Authorities")]
 
 
+def authority_label(name: str, key: str) -> str:
+    """How an authority is listed: "Grutter v. Bollinger, 539 U.S. 306", or the citation."""
+    return f"{name}, {key}" if name else key
+
+
 @dataclass
 class Authority:
     key: str  # the canonical citation: "539 U.S. 306", "42 U.S.C. § 1983"
@@ -34,7 +39,7 @@ class Authority:
 
     @property
     def label(self) -> str:
-        return f"{self.name}, {self.key}" if self.name else self.key
+        return authority_label(self.name, self.key)
 
     @property
     def where(self) -> str:

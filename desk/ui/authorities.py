@@ -25,6 +25,7 @@ from desk.index.matter import Matter
 from desk.review.authorities import (
     SECTIONS,
     TableOfAuthorities,
+    authority_label,
     cited_by,
     table_of_authorities,
     write_docx,
@@ -121,8 +122,8 @@ class AuthoritiesTab(QWidget):
     def _show_matter_authorities(self, matter: Matter) -> None:
         rows = cited_by(matter.catalog)
         for row in rows:
-            label = f"{row['name']}, {row['citation']}" if row["name"] else row["citation"]
-            item = QTreeWidgetItem([label, f"{row['references']} citation(s)"])
+            item = QTreeWidgetItem([authority_label(row["name"], row["citation"]),
+                                    f"{row['references']} citation(s)"])
             for cited in row["documents"]:
                 item.addChild(QTreeWidgetItem([cited["file"], f"{cited['references']}"]))
             self.tree.addTopLevelItem(item)
