@@ -256,6 +256,89 @@ def _engine() -> _Engine:
     return _engine_instance
 
 
+def _patch_court_lookup() -> None:
+    """eyecite's court lookup folds each of ~2,000 courts' names with a regex on every call
+    (~22 ms per court parenthetical: most of its time on a new opinion). Folded once here, the
+    same loop gives the same answer in ~0.2 ms; the answer depends on the string alone, so it
+    is cached too."""
+    import eyecite.helpers
+
+    if hasattr(eyecite.helpers.get_court_by_paren, "cache_info"):
+        return
+    fold = functools.partial(eyecite.helpers.re.sub, r"[^\w]", "")
+    folded = [(fold(court["citation_string"]).lower(), court["id"])
+              for court in eyecite.helpers.courts]
+
+    @functools.lru_cache(maxsize=4096)
+    def get_court_by_paren(paren_string: str) -> str | None:
+        court_str = fold(paren_string).lower()
+        court_code = None
+        if court_str:
+            for name, court_id in folded:
+                if name == court_str:  # an exact match wins; else the last prefix match
+                    return str(court_id)
+                if name.startswith(court_str):
+                    court_code = court_id
+        return court_code
+
+    get_court_by_paren.eyecite_original = eyecite.helpers.get_court_by_paren  # type: ignore[attr-defined]
+    eyecite.helpers.get_court_by_paren = get_court_by_paren
+
+
+def _patch_reference_search() -> None:
+    """After each full case citation eyecite looks for "Grutter, at 330"-style references with a
+    regex of the case's party names, compiled anew every time (~4 ms): half of its time on
+    opinions. That regex matches a name verbatim followed by a pin cite, so unless the rest of
+    the text has one of the names followed by a pin cite (checked with the pin-cite regex,
+    compiled once) there is no reference; and the compiled regex depends on the names alone,
+    so it is cached. Results are eyecite's own (the body below is its
+    `extract_pincited_reference_citations`)."""
+    import eyecite.find
+    from eyecite.models import CaseReferenceToken, FullCaseCitation, ReferenceCitation
+    from eyecite.regexes import PIN_CITE_REGEX, reference_pin_cite_re
+    from eyecite.utils import is_valid_name
+
+    if getattr(eyecite.find.extract_pincited_reference_citations, "_desk", False):
+        return
+
+    after_name = re.compile(rf"\s+{PIN_CITE_REGEX}", re.VERBOSE)
+
+    def _pin_cite_follows(text: str, offset: int, name: str) -> bool:
+        at = text.find(name, offset)
+        while at >= 0:
+            if after_name.match(text, at + len(name)):
+                return True
+            at = text.find(name, at + 1)
+        return False
+
+    @functools.lru_cache(maxsize=2048)
+    def compiled(names: tuple[tuple[str, str], ...]) -> re.Pattern[str]:
+        return re.compile(reference_pin_cite_re(
+            [rf"(?P<{key}>{re.escape(value)})" for key, value in names]), re.VERBOSE)
+
+    def extract_pincited_reference_citations(citation: FullCaseCitation, plain_text: str
+                                             ) -> list[ReferenceCitation]:
+        offset = citation.span()[-1]
+        names = tuple((key, value) for key in ReferenceCitation.name_fields
+                      if (value := getattr(citation.metadata, key, None))
+                      and is_valid_name(value))
+        if not any(_pin_cite_follows(plain_text, offset, value) for _, value in names):
+            return []
+        references = []
+        for match in compiled(names).finditer(plain_text[offset:]):
+            start, end = match.start() + offset, match.end() + offset
+            references.append(ReferenceCitation(
+                token=CaseReferenceToken(data=match.group(0), start=start, end=end),
+                span_start=start, span_end=end, full_span_start=start, full_span_end=end,
+                index=0, metadata=match.groupdict()))
+        return references
+
+    setattr(extract_pincited_reference_citations, "_desk", True)  # noqa: B010
+    setattr(extract_pincited_reference_citations, "eyecite_original",  # noqa: B010
+            eyecite.find.extract_pincited_reference_citations)
+    eyecite.find.extract_pincited_reference_citations = extract_pincited_reference_citations
+
+
 def _build_engine() -> _Engine:
     from collections import defaultdict
 
@@ -268,11 +351,7 @@ def _build_engine() -> _Engine:
     # Process-wide patches, made once under the engine lock, before any use of eyecite here.
     # "Unknown overlap case" and the like are eyecite's notes to itself, not Desk's.
     logging.getLogger("eyecite").setLevel(logging.ERROR)
-    # Each court parenthetical costs ~27 ms (a regex over ~2,000 courts); the answer depends on
-    # the string alone, so a cache is safe.
-    if not hasattr(eyecite.helpers.get_court_by_paren, "cache_info"):
-        eyecite.helpers.get_court_by_paren = functools.lru_cache(maxsize=4096)(
-            eyecite.helpers.get_court_by_paren)
+    _patch_court_lookup()
 
     # Every page puts ~50 extractors into a set, and each hash is the hash of a dataclass repr
     # (~14 us): about 0.7 ms a page. The value never changes, so it is kept on the extractor;
@@ -288,6 +367,8 @@ def _build_engine() -> _Engine:
 
         setattr(TokenExtractor, "__hash__", cached_hash)  # noqa: B010
         setattr(TokenExtractor, "_desk_cached_hash", True)  # noqa: B010
+
+    _patch_reference_search()
 
     @dataclass
     class DigitGatedTokenizer(AhocorasickTokenizer):

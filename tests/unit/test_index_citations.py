@@ -283,6 +283,36 @@ def test_the_digit_gated_tokenizer_finds_what_eyecites_own_finds():
         assert cit._find(pages, engine.stock) == cit._find(pages, engine.tokenizer)
 
 
+def test_the_faster_court_lookup_answers_as_eyecites_own():
+    import eyecite.helpers
+
+    cit._engine()
+    ours = eyecite.helpers.get_court_by_paren
+    theirs = ours.eyecite_original
+    strings = {"", "2d Cir.", "9th Cir. 2010", "CA5", "S.D.N.Y.", "D. Mass.", "Tex. App.", "zz"}
+    for court in eyecite.helpers.courts[::7]:
+        name = court["citation_string"]
+        strings |= {name, name[:3], name[: len(name) // 2], name + "x"}
+    assert [ours(s) for s in sorted(strings)] == [theirs(s) for s in sorted(strings)]
+    assert ours("2d Cir.") == "ca2"
+
+
+def test_the_faster_reference_search_finds_what_eyecites_own_finds(monkeypatch):
+    import eyecite.find
+
+    cit._engine()
+    page = ("In Grutter v. Bollinger, 539 U.S. 306 (2003), the Court upheld it. Later, in "
+            "Grutter at 330, it said more, and in Bollinger at 343 (opinion) more still.")
+    ours = cit._find([page, OPINION], cit._engine().tokenizer)
+    references = [(page[c.start:c.end], c.key, c.form, c.pin) for c in ours[0]
+                  if page[c.start].isalpha()]
+    assert references == [("Grutter at 330", "539 U.S. 306", SHORT, "330"),
+                          ("Bollinger at 343", "539 U.S. 306", SHORT, "343")]
+    monkeypatch.setattr(eyecite.find, "extract_pincited_reference_citations",
+                        eyecite.find.extract_pincited_reference_citations.eyecite_original)
+    assert cit._find([page, OPINION], cit._engine().tokenizer) == ours
+
+
 def test_threads_get_the_same_answer():
     expected = find_citations([OPINION, CONTRACT])
     results: list[object] = []
