@@ -343,7 +343,6 @@ def _build_engine() -> _Engine:
     from collections import defaultdict
 
     import ahocorasick
-    import eyecite.helpers
     from eyecite.models import TokenExtractor
     from eyecite.tokenizers import EXTRACTORS, AhocorasickTokenizer, _strip_ws, default_tokenizer
     from reporters_db import REPORTERS
