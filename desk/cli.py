@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from desk.config.settings import Settings, load_settings
-from desk.core.errors import DeskError
+from desk.core.errors import DeskError, MatterBusy
 from desk.core.progress import Progress, drive
 
 if TYPE_CHECKING:
+    from desk.index.matter import Matter
     from desk.llm.model import AnswerModel
 
 DEFAULT_MATTER = "default"
@@ -193,6 +194,29 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cite_older_documents(matter: Matter) -> None:
+    """Documents an older Desk imported get their citations first (from the stored text, a
+    few ms a page), unless another process is writing the matter."""
+    from desk.ingest.importer import cite_again
+
+    waiting = len(matter.catalog.documents_to_cite())
+    if not waiting:
+        return
+    try:
+        matter.acquire()
+    except MatterBusy as exc:
+        print(f"warning: {waiting} document(s) imported by an older Desk have no citations yet: "
+              f"{exc}", file=sys.stderr)
+        return
+    try:
+        print(f"Finding the citations of {waiting} document(s) an older Desk imported…",
+              file=sys.stderr)
+        for _progress in cite_again(matter):
+            pass
+    finally:
+        matter.release()
+
+
 def cmd_authorities(args: argparse.Namespace) -> int:
     from desk.index.matter import open_matter
     from desk.review.authorities import (
@@ -207,6 +231,7 @@ def cmd_authorities(args: argparse.Namespace) -> int:
     matter = open_matter(args.matter, create=False, check_fingerprint=False)
     try:
         catalog = matter.catalog
+        _cite_older_documents(matter)
         if args.document is None:
             if args.md or args.docx:
                 raise DeskError("--md and --docx write one document's table: add "

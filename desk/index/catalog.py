@@ -25,6 +25,7 @@ from desk.core.types import (
     Page,
     Word,
 )
+from desk.index.citations import BLANK_PAGE, FINDER_VERSION
 
 if TYPE_CHECKING:
     from desk.index.citations import Citation
@@ -44,7 +45,8 @@ CREATE TABLE IF NOT EXISTS documents (
     error TEXT NOT NULL DEFAULT '',
     pages_needing_ocr INTEGER NOT NULL DEFAULT 0,  -- unused: counted from pages since OCR
     added_at REAL NOT NULL,
-    missing_since REAL
+    missing_since REAL,
+    citations_version INTEGER NOT NULL DEFAULT 0  -- the citation finder that read it (0: none)
 );
 CREATE TABLE IF NOT EXISTS pages (
     doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
@@ -124,6 +126,7 @@ ADDED_COLUMNS = (
     ("documents", "missing_since", "REAL"),
     ("pages", "source", "TEXT NOT NULL DEFAULT 'text'"),
     ("pages", "ocr_confidence", "REAL"),
+    ("documents", "citations_version", "INTEGER NOT NULL DEFAULT 0"),
 )
 # A document's OCR figures come from its pages, so they never disagree with them; one pass over
 # the pages table (grouped), not a subquery per document and figure.
@@ -295,21 +298,34 @@ class Catalog:
         """Replace a document's citations (page i+1's in pages[i]), in the caller's
         transaction."""
         db.execute("DELETE FROM citations WHERE doc_id=?", (doc_id,))
+        db.execute("UPDATE documents SET citations_version=? WHERE id=?",
+                   (FINDER_VERSION, doc_id))
         db.executemany(
             "INSERT INTO citations(doc_id, page, key, kind, form, name, pin, start, end) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(doc_id, number, c.key, c.kind, c.form, c.name, c.pin, c.start, c.end)
              for number, found in enumerate(pages, start=1) for c in found])
 
-    def citing_pages(self, keys: list[str], doc_ids: list[int] | None = None
-                     ) -> list[tuple[int, int, int, int]]:
+    def documents_to_cite(self) -> list[int]:
+        """Documents whose citations an older finder read, or none did (imported before Desk
+        found citations): they are read again from their stored text."""
+        return [r[0] for r in self.db.execute(
+            "SELECT id FROM documents WHERE citations_version < ? ORDER BY id",
+            (FINDER_VERSION,))]
+
+    def citing_pages(self, keys: list[str], doc_ids: list[int] | None = None,
+                     name: str = "") -> list[tuple[int, int, int, int]]:
         """(document, page, references, offset of the first) of every page citing one of
         these authorities in any form, the pages that refer to them most first (a page that
-        discusses a case cites it again and again: short forms, Id., pin cites)."""
+        discusses a case cites it again and again: short forms, Id., pin cites). With a case's
+        `name`, a key with a blank page ("567 U.S. ___") counts only that case's citations."""
         if not keys:
             return []
         where = f"key IN ({','.join('?' * len(keys))})"
         args: list[Any] = list(keys)
+        if name:
+            where += f" AND (substr(key, -{len(BLANK_PAGE)}) != ? OR lower(name) = ?)"
+            args += [BLANK_PAGE, name.lower()]
         if doc_ids is not None:
             where += f" AND doc_id IN ({','.join('?' * len(doc_ids))})"
             args += doc_ids
@@ -318,18 +334,20 @@ class Catalog:
             "GROUP BY doc_id, page ORDER BY count(*) DESC, sum(form = 'full') DESC, doc_id, page",
             args)]
 
-    def case_keys_named(self, words: list[str]) -> list[str]:
-        """Cases whose name holds all these words (a party's name, "Grutter", or both
-        parties'), most cited first."""
+    def case_keys_named(self, words: list[str]) -> list[tuple[str, str]]:
+        """(citation, name) of the cases whose name holds all these words (a party's name,
+        "Grutter", or both parties'), most cited first."""
         if not words:
             return []
         where = " AND ".join(["name LIKE ?"] * len(words))
-        return [r[0] for r in self.db.execute(
-            f"SELECT key FROM citations WHERE kind='case' AND name != '' AND {where} "
-            "GROUP BY key ORDER BY count(*) DESC", [f"%{w}%" for w in words])]
+        return [(r[0], r[1]) for r in self.db.execute(
+            f"SELECT key, name FROM citations WHERE kind='case' AND name != '' AND {where} "
+            "GROUP BY key, name ORDER BY count(*) DESC", [f"%{w}%" for w in words])]
 
     def case_names(self, keys: list[str]) -> set[str]:
-        """The distinct names (lower case) the full citations of these cases carry."""
+        """The distinct names (lower case) the full citations of these cases carry (a key with
+        a blank page, shared by several cases, is left out)."""
+        keys = [k for k in keys if not k.endswith(BLANK_PAGE)]
         if not keys:
             return set()
         return {r[0].lower() for r in self.db.execute(

@@ -56,6 +56,11 @@ log = logging.getLogger(__name__)
 
 CASE, STATUTE, REGULATION, OTHER = "case", "statute", "regulation", "other"
 FULL, SHORT, ID, SUPRA = "full", "short", "id", "supra"
+OWN = "own"  # the document's own citation ("Cite as: 570 U. S. ____"): searchable, not cited
+# Bumped whenever keys, forms or names change: a matter's documents read by an older finder are
+# read again (from their stored text) at its next import or opening.
+FINDER_VERSION = 2
+BLANK_PAGE = "___"  # the page of a case not yet paginated in the reporter: "567 U.S. ___"
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,8 @@ class Citation:
 _SPACE = re.compile(  # each alternative starts with the character it consumes, for speed
     r"(?P<hyphen>-(?<=[a-z]-)[ \t]*\n\s*(?=[a-z]))"  # "Bol-\nlinger": hyphen and break go
     r"|(?P<join>[-–](?<=\w[-–])[ \t]*\n\s*(?=\d))"  # "2000e-\n2", "1.752-\n1": the break goes
-    r"|(?P<zero>[\u00ad\u200b\u2060\ufeff]+)"  # soft hyphens, zero widths go
+    r"|(?P<zero>\u00ad[ \t]*\n\s*(?=\w)|[\u00ad\u200b\u2060\ufeff]+)"  # soft hyphens (with
+    # the line break after one: "Mon\u00ad\ntana"), zero widths go
     # any other run is one space (a single space already is: not matched)
     r"|(?P<space>(?! (?![\s\u00ad\u200b\u2060\ufeff]))\s[\s\u00ad\u200b\u2060\ufeff]*)")
 
@@ -425,7 +431,7 @@ def _case_key(c: Any, engine: _Engine) -> str:
     volume = g.get("volume")
     if volume and not re.match(rf"{re.escape(volume)} ", _ws(c.matched_text())):
         return _ws(c.corrected_citation())  # the reporter first: "T.C. Memo. 2020-26"
-    page = c.corrected_page() or "___"  # "585 U.S. ___", a slip opinion
+    page = c.corrected_page() or BLANK_PAGE  # "585 U.S. ___", a slip opinion
     return " ".join(p for p in (volume, reporter, page) if p)
 
 
@@ -463,7 +469,7 @@ def _clean_name(name: str | None) -> str:
 
 
 _NAME_BEFORE = re.compile(
-    r"(?P<plaintiff>[A-Z][\w'’.&-]*(?: [A-Z][\w'’.&-]*){0,4}) v\. "
+    r"(?P<plaintiff>[A-Z][\w'’.&-]*(?: (?:[A-Z][\w'’.&-]*|of|the|and|for|&)){0,6}) v\. "
     r"(?P<defendant>[A-Z][\w'’.&-]*(?: (?:[A-Z][\w'’.&-]*|of|the|and|at|for|in|on|&)){0,10}),"
     r"\s*$")
 
@@ -472,7 +478,10 @@ def _case_name(c: Any, text: str, offset: int) -> str:
     """ "Plaintiff v. Defendant", "In re Defendant", or "" (one party alone is often a fragment:
     eyecite reads "Fisher v. Univ. of Tex. at Austin" as defendant "Austin")."""
     plaintiff, defendant = _clean_name(c.metadata.plaintiff), _clean_name(c.metadata.defendant)
-    if plaintiff and defendant:
+    # eyecite leaves two spaces where it dropped a word ("National Federation  Independent
+    # Business" for "... of ..."): then the name is read from the text too
+    dropped = "  " in f"{c.metadata.plaintiff or ''} {c.metadata.defendant or ''}"
+    if plaintiff and defendant and not dropped:
         return f"{plaintiff} v. {defendant}"
     # eyecite stops at lower-case words ("University of Texas at Austin" gives "Austin"):
     # read "Plaintiff v. Defendant, " just before the citation instead
@@ -480,6 +489,8 @@ def _case_name(c: Any, text: str, offset: int) -> str:
     named = _NAME_BEFORE.search(text[max(0, start - 160):start])
     if named:
         return f"{_clean_name(named['plaintiff'])} v. {_clean_name(named['defendant'])}"
+    if plaintiff and defendant:
+        return f"{plaintiff} v. {defendant}"
     if defendant and c.full_span_start is not None:
         before = text[max(0, offset + c.full_span_start - 20):offset + c.full_span_start]
         m = _IN_RE.search(before)
@@ -523,7 +534,7 @@ class _Found:
     pin: str = ""
     name: str = ""
     year: int | None = None
-    guesses: tuple[str, ...] = ()  # a supra's case name read from the text before it
+    guesses: tuple[str, ...] = ()  # a supra's or short form's case name read before it
 
 
 _PAGE_RANGE = re.compile(r"(?:[–—-]\d+)?")
@@ -531,6 +542,7 @@ _CASE_BEFORE = re.compile(r"(?P<plaintiff>[A-Z][\w'’.&-]*(?: [A-Z][\w'’.&-]*
                           r"[^,;()]{1,80}, $")
 
 
+_PARTY_BEFORE = re.compile(r"(?P<name>[A-Z][\w'’.&-]*),? $")  # "Arizona, 567 U. S., at ___"
 _AT_PAGE = re.compile(r"\sat\s+\d+$")
 
 
@@ -586,6 +598,8 @@ def _page_citations(text: str, page: int, tokenizer: Tokenizer, engine: _Engine)
                 if m and not f.pin:
                     f.pin = (c.groups.get("page") or "") + m.group()
                 f.end = m.end() if m else max(end, offset + c.token.end)
+                m = _PARTY_BEFORE.search(text, max(0, start - 60), start)
+                f.guesses = (m["name"],) if m else ()
             elif isinstance(c, SupraCitation):
                 m = _CASE_BEFORE.search(text, max(0, start - 120), start)
                 f.guesses = (m["plaintiff"], m["plaintiff"].split()[-1]) if m else ()
@@ -627,23 +641,27 @@ def _name_guesses(guess: str | None) -> list[str]:
     return [g for g in dict.fromkeys(guesses) if g]
 
 
-def _by_name(guess: str | None, fulls: list[tuple[Any, Hashable]]) -> Hashable | None:
-    """The one resource whose case has a party named like the guess, or None."""
+def _by_name(guess: str | None, fulls: list[tuple[Any, Hashable]], names: dict[int, str]
+             ) -> Hashable | None:
+    """The one resource whose case has a party named like the guess (in eyecite's reading, or
+    in ours, `names` by id of the citation), or None."""
     from eyecite.models import FullCaseCitation
 
     for name in _name_guesses(guess):
         matches = {resource for full, resource in fulls
                    if isinstance(full, FullCaseCitation)
-                   and any(name in (party or "")
-                           for party in (full.metadata.plaintiff, full.metadata.defendant))}
+                   and any(name in (party or "") for party in (
+                       full.metadata.plaintiff, full.metadata.defendant, names.get(id(full))))}
         if len(matches) == 1:
             return matches.pop()
     return None
 
 
-def _resolve_short(short: Any, fulls: list[tuple[Any, Hashable]]) -> Hashable | None:
+def _resolve_short(short: Any, fulls: list[tuple[Any, Hashable]], guesses: tuple[str, ...],
+                   names: dict[int, str]) -> Hashable | None:
     """As eyecite: the earlier case with this reporter and volume, the party name deciding
-    between several; the name is also tried without what eyecite took from before it."""
+    between several: the word printed before it ("Arizona, 567 U. S., at ___"), then eyecite's
+    guess, also without what eyecite took from before it."""
     from eyecite.models import FullCaseCitation
 
     candidates = [(full, resource) for full, resource in fulls
@@ -652,9 +670,10 @@ def _resolve_short(short: Any, fulls: list[tuple[Any, Hashable]]) -> Hashable | 
                   and full.groups.get("volume") == short.groups.get("volume")]
     if len({resource for _, resource in candidates}) <= 1:
         return candidates[0][1] if candidates else None
-    named = _by_name(short.metadata.antecedent_guess, candidates)
-    if named is not None:
-        return named
+    for guess in (*guesses, short.metadata.antecedent_guess):
+        named = _by_name(guess, candidates, names)
+        if named is not None:
+            return named
     # Cases in one volume do not share pages, so a pin cite belongs to the candidate with the
     # last first page at or before it ("539 U.S., at 328": Grutter at 306, not Gratz at 244).
     pin = re.match(r"\d+", short.groups.get("page") or "")
@@ -715,43 +734,51 @@ def _find(pages: list[str], tokenizer: Tokenizer | None = None) -> list[list[Cit
         except Exception:  # a page eyecite cannot read costs that page, never the document
             log.warning("citations: page %d skipped", number + 1, exc_info=True)
             cleaned.append(("", [0]))
+    # The document's own citation in its running head ("Cite as: 570 U. S. ____ (2013)") is
+    # no authority it cites, and an "Id." after the head points past it, to what the text cited.
+    own = [f for f in found if f.kind == CASE and _OWN_CITATION.search(
+        cleaned[f.page][0], max(0, (f.full_start or f.start) - 12), f.full_start or f.start)]
+    found = [f for f in found if f not in own]
     by_id = {id(f.cite): f for f in found}
+    names_by_id = {id(f.cite): f.name for f in found if f.name}
 
     def resolve_full(cite: Any) -> Hashable:
-        return by_id[id(cite)].key
+        return _resource(by_id[id(cite)])
 
     def resolve_supra(supra: Any, fulls: list[tuple[Any, Hashable]]) -> Hashable | None:
         """By eyecite's antecedent guess, else by "Grutter v. Bollinger, supra" before it."""
-        named = _by_name(supra.metadata.antecedent_guess, fulls)
+        named = _by_name(supra.metadata.antecedent_guess, fulls, names_by_id)
         for guess in by_id[id(supra)].guesses if named is None else ():
-            named = _by_name(guess, fulls)
+            named = _by_name(guess, fulls, names_by_id)
             if named is not None:
                 break
         return named
 
-    resolved: dict[int, str] = {}
+    resolved: dict[int, Hashable] = {}  # cite -> the resource (see _resource) it points to
     try:
         resolutions = resolve_citations(
             [f.cite for f in found], resolve_full_citation=resolve_full,
-            resolve_shortcase_citation=_resolve_short, resolve_supra_citation=resolve_supra)
-        for key, cites in resolutions.items():
+            resolve_shortcase_citation=lambda short, fulls: _resolve_short(
+                short, fulls, by_id[id(short)].guesses, names_by_id),
+            resolve_supra_citation=resolve_supra)
+        for resource, cites in resolutions.items():
             for cite in cites:
-                resolved[id(cite)] = str(key)
+                resolved[id(cite)] = resource
     except Exception:  # keep the full citations
         log.warning("citations: resolution failed", exc_info=True)
-        resolved = {id(f.cite): f.key for f in found if f.key}
+        resolved = {id(f.cite): _resource(f) for f in found if f.key}
 
-    # Per key: its kind, best name, year, and whether a case is plausible. Case cites in
+    # Per resource: its kind, best name, year, and whether a case is plausible. Case cites in
     # contracts ("10 A. 5 units", "Room 101 P. 3", "Docket 2020 WL 5") parse as real reporters,
     # so a case key is kept only if one of its full citations has both party names or a year,
     # or a short form, supra or "Grutter at 330" reference points to it. An Id. does not count:
     # "3 id. 4" follows a fake one. The rule is per key, so a bare repeat of a named case stays.
-    kinds: dict[str, str] = {}
-    names: dict[str, Counter[str]] = {}
-    years: dict[str, int] = {}
-    plausible: set[str] = set()
+    kinds: dict[Hashable, str] = {}
+    names: dict[Hashable, Counter[str]] = {}
+    years: dict[Hashable, int] = {}
+    plausible: set[Hashable] = set()
     for f in found:
-        key = resolved.get(id(f.cite))
+        key = resolved.get(id(f.cite))  # a resource
         if key is None:
             continue
         if f.key:
@@ -785,12 +812,16 @@ def _find(pages: list[str], tokenizer: Tokenizer | None = None) -> list[list[Cit
                  for key, c in names.items()}
 
     out: list[list[Citation]] = [[] for _ in pages]
+    for f in own[:1]:  # the first head is enough to find the document by its citation
+        raw_start, raw_end = cleaned[f.page][1][f.start], cleaned[f.page][1][f.end - 1] + 1
+        out[f.page].append(Citation(CASE, f.key, OWN, raw_start, raw_end, "", "", f.year))
     last_base, last_key = "", ""  # "Id. § 1988" after 42 U.S.C. § 1983, and Ids after it
     for f in found:
-        key = resolved.get(id(f.cite))
-        if key is None or key not in plausible:
+        resource = resolved.get(id(f.cite))
+        if resource is None or resource not in plausible:
             continue
-        kind = kinds.get(key, CASE)
+        kind = kinds.get(resource, CASE)
+        key = _key_of(resource)
         text, offsets = cleaned[f.page]
         start, end, pin, emitted = f.start, f.end, f.pin, key
         if isinstance(f.cite, IdCitation):
@@ -816,8 +847,23 @@ def _find(pages: list[str], tokenizer: Tokenizer | None = None) -> list[list[Cit
             pin = ""
         raw_start, raw_end = offsets[start], offsets[max(start, end - 1)] + 1
         out[f.page].append(Citation(kind, emitted, form, raw_start, raw_end,
-                                    best_name.get(key, ""), pin, years.get(key)))
+                                    best_name.get(resource, ""), pin, years.get(resource)))
+    for page_out in out:
+        page_out.sort(key=lambda c: c.start)
     return out
+
+
+_OWN_CITATION = re.compile(r"\bcite as: ?$", re.I)
+
+
+def _resource(f: _Found) -> Hashable:
+    """What a full citation cites, for resolving short forms to it: its key, and for a page
+    left blank ("567 U.S. ___", shared by every slip opinion of the volume) its case's name."""
+    return (f.key, f.name) if f.kind == CASE and f.key.endswith(BLANK_PAGE) and f.name else f.key
+
+
+def _key_of(resource: Hashable) -> str:
+    return str(resource[0] if isinstance(resource, tuple) else resource)
 
 
 def find_citations(pages: list[str]) -> list[list[Citation]]:
@@ -837,6 +883,8 @@ def find_citations(pages: list[str]) -> list[list[Citation]]:
 # Queries.
 
 _NUMBER = re.compile(r"(?<![\w.])\d+(?!\w)")
+_BLANK_QUERY = re.compile(r"(?<![\w.])(?P<volume>\d+) (?P<reporter>[a-z][a-z.\d ]{0,28}?) ?_{2,}",
+                          re.I)
 
 
 def query_citations(query: str) -> list[str]:
@@ -867,7 +915,7 @@ def _query(query: str) -> list[str]:
             start, end = c.span()
             if any(start < e and s < end for s, e in spans):
                 continue
-            if isinstance(c, FullCaseCitation) and c.groups.get("page"):
+            if isinstance(c, FullCaseCitation):  # a blank page too: "567 U.S. ___"
                 keys.append(_case_key(c, engine))
             elif isinstance(c, FullLawCitation):
                 keys.append(_law_key(c))
@@ -889,6 +937,10 @@ def _query(query: str) -> list[str]:
         if len(editions) == 1:
             keys.append(f"{int(a.group())} {next(iter(editions))} {int(b.group())}")
             spans.append((a.start(), b.end()))
+    for m in _BLANK_QUERY.finditer(text):  # "567 us ___"
+        editions = engine.reporters.get(_fold_reporter(m["reporter"]), set())
+        if len(editions) == 1 and not any(m.start() < e and s < m.end() for s, e in spans):
+            keys.append(f"{int(m['volume'])} {next(iter(editions))} {BLANK_PAGE}")
     return list(dict.fromkeys(keys))
 
 

@@ -13,7 +13,7 @@ import numpy as np
 from desk.config.settings import RetrievalSettings
 from desk.core.errors import DeskError
 from desk.core.types import Hit
-from desk.index.citations import query_citations
+from desk.index.citations import BLANK_PAGE, query_citations
 from desk.index.matter import Matter
 from desk.index.query import parse_query, split_clauses
 
@@ -163,27 +163,31 @@ class Retriever:
         Bollinger", "Grutter"): exact matches from the citation index, ranked before the
         hybrid results, the pages that refer to it most (its discussion) first."""
         catalog = self.matter.catalog
-        keys = query_citations(query) or self._cases_named(query)
+        keys, name = query_citations(query), ""
+        if not keys:
+            keys, name = self._cases_named(query)
+        elif any(key.endswith(BLANK_PAGE) for key in keys):  # which of the volume's cases
+            name = self._cases_named(query)[1]
         ranked: dict[int, float] = {}  # a passage may hold several citing pages' first cite
-        for doc_id, page, references, offset in catalog.citing_pages(keys, doc_ids)[:k]:
+        for doc_id, page, references, offset in catalog.citing_pages(keys, doc_ids, name)[:k]:
             cid = catalog.chunk_at(doc_id, page, offset)
             if cid is not None:
                 ranked.setdefault(cid, CITED_SCORE + references / 1000)
         return list(ranked.items())
 
-    def _cases_named(self, query: str) -> list[str]:
-        """The citations of the one case the query names: all its capitalised words together
-        ("Grutter v. Bollinger"), else one of them alone when it names a single case (one
-        name; its parallel citations count as one)."""
+    def _cases_named(self, query: str) -> tuple[list[str], str]:
+        """The citations and the name of the one case the query names: all its capitalised
+        words together ("Grutter v. Bollinger"), else one of them alone when it names a single
+        case (one name; its parallel citations count as one)."""
         words = [w for w in _NAME_WORD.findall(query) if w.lower() not in _NOT_NAMES]
-        if not words:
-            return []
         catalog = self.matter.catalog
         for candidate in ([words] if len(words) > 1 else []) + [[w] for w in words]:
-            keys = catalog.case_keys_named(candidate)
-            if keys and len(catalog.case_names(keys)) == 1:
-                return keys
-        return []
+            found = catalog.case_keys_named(candidate)
+            keys = list(dict.fromkeys(key for key, _ in found))
+            names = {name.lower() for _, name in found} | catalog.case_names(keys)
+            if len(names) == 1:
+                return keys, found[0][1]
+        return [], ""
 
     def _fuse(self, text: str, doc_ids: list[int] | None, k: int) -> list[tuple[int, float]]:
         n = max(self.settings.candidates, k)

@@ -146,6 +146,31 @@ def opening_texts(matter: Matter | None, pages: int = 2) -> list[str]:
             for f in sorted(SAMPLES_DIR.iterdir()) if f.suffix.lower() == ".pdf"]
 
 
+def cite_again(matter: Matter, cancel: CancelToken | None = None) -> Iterator[Progress]:
+    """Find the citations of the matter's documents that an older Desk imported (before it
+    found citations, or with a finder since changed), from their stored text: no PDF is read
+    and nothing is embedded again. Each document is its own transaction, so a cancel or a kill
+    keeps those done and the rest are read at the next import or opening."""
+    waiting = matter.catalog.documents_to_cite()
+    if not waiting:
+        return
+    progress = Progress("citations", 0, len(waiting), "Finding citations in earlier documents")
+    yield progress
+    for doc_id in waiting:
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        _cite_document(matter, doc_id)
+        progress.done += 1
+        yield progress
+
+
+def _cite_document(matter: Matter, doc_id: int) -> None:
+    catalog = matter.catalog
+    citations = find_citations(catalog.page_texts(doc_id))
+    with catalog.transaction() as db:
+        catalog.set_citations(db, doc_id, citations)
+
+
 class ImportJob:
     """Run with `for progress in job.run(): ...`; the result is in `job.summary`."""
 
@@ -198,6 +223,7 @@ class ImportJob:
                 yield from embedding.run()
                 embedding.save()  # the text pages are searchable by meaning during OCR
                 self.summary.embed_seconds += time.monotonic() - embed_started
+                yield from cite_again(self.matter, self.cancel)
                 if self.ocr:
                     yield from self._recognise_waiting(embedding)
                     embed_started = time.monotonic()
@@ -310,10 +336,7 @@ class ImportJob:
     def _cite_again(self, doc_id: int) -> None:
         """A document's citations from all of its text, once its scanned pages are read (Id.
         and short forms may point across pages, so not page by page)."""
-        catalog = self.matter.catalog
-        citations = find_citations(catalog.page_texts(doc_id))
-        with catalog.transaction() as db:
-            catalog.set_citations(db, doc_id, citations)
+        _cite_document(self.matter, doc_id)
 
     def _recognise_document(self, doc_id: int, numbers: list[int], engine: TesseractOcr,
                             pool: ThreadPoolExecutor, workers: int, progress: Progress,

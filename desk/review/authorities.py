@@ -1,6 +1,6 @@
 """The table of authorities of a document, as a brief has one: cases (alphabetical), statutes,
 regulations and other authorities, each with every page citing it in any form (full, short,
-Id., supra), "passim" past a threshold; and, for the matter, which documents cite an authority
+Id., supra; not the document's own "Cite as"), "passim" past a threshold; and, for the matter, which documents cite an authority
 and how often. Built from the citation index (desk/index/citations.py), exported as Markdown
 and DOCX."""
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import re
 from collections import Counter, defaultdict
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from desk.core.files import atomic_write_bytes, atomic_write_text
 from desk.core.types import Document
 from desk.index.catalog import Catalog
-from desk.index.citations import CASE, OTHER, REGULATION, STATUTE
+from desk.index.citations import BLANK_PAGE, CASE, OTHER, OWN, REGULATION, STATUTE
 
 PASSIM_PAGES = 5  # cited on this many pages or more: "passim", as briefs print it
 SECTIONS = [(CASE, "Cases"), (STATUTE, "Statutes"), (REGULATION, "Regulations"),
@@ -77,21 +78,30 @@ def _sort_key(authority: Authority) -> tuple[Any, ...]:
                  for part in re.findall(r"\d+|[^\d\s]+", authority.key))
 
 
+def _authority(key: str, name: str) -> Hashable:
+    """What one entry of the table lists: a citation, or for a page left blank ("567 U.S. ___",
+    which every slip opinion of the volume shares) the citation and its case's name."""
+    return (key, name) if key.endswith(BLANK_PAGE) else key
+
+
 def table_of_authorities(catalog: Catalog, doc: Document) -> TableOfAuthorities:
     """The document's authorities with the pages citing each, sorted as a brief sorts them."""
-    found: dict[str, Authority] = {}
-    names: dict[str, Counter[str]] = defaultdict(Counter)
+    found: dict[Hashable, Authority] = {}
+    names: dict[Hashable, Counter[str]] = defaultdict(Counter)
     for _, page, key, kind, form, name, _pin, start, end in catalog.citations(doc.id):
-        authority = found.get(key)
+        if form == OWN:
+            continue
+        group = _authority(key, name)
+        authority = found.get(group)
         if authority is None:
-            authority = found[key] = Authority(key, kind, first=(page, start, end))
+            authority = found[group] = Authority(key, kind, first=(page, start, end))
         authority.references += 1
         if page not in authority.pages:
             authority.pages.append(page)
         if name and form == "full":
-            names[key][name] += 1
-    for key, counts in names.items():
-        found[key].name = counts.most_common(1)[0][0]
+            names[group][name] += 1
+    for group, counts in names.items():
+        found[group].name = counts.most_common(1)[0][0]
     order = {kind: n for n, (kind, _) in enumerate(SECTIONS)}
     return TableOfAuthorities(doc.file_name, sorted(
         found.values(), key=lambda a: (order.get(a.kind, len(order)), _sort_key(a))))
@@ -101,18 +111,21 @@ def cited_by(catalog: Catalog) -> list[dict[str, Any]]:
     """Every authority of the matter with the documents citing it and how often, the most
     cited first."""
     files = {d.id: d.file_name for d in catalog.documents()}
-    rows: dict[str, dict[str, Any]] = {}
-    names: dict[str, Counter[str]] = defaultdict(Counter)
+    rows: dict[Hashable, dict[str, Any]] = {}
+    names: dict[Hashable, Counter[str]] = defaultdict(Counter)
     for doc_id, _page, key, kind, form, name, *_ in catalog.citations():
-        row = rows.setdefault(key, {"citation": key, "kind": kind, "name": "", "references": 0,
-                                    "documents": Counter()})
+        if form == OWN:
+            continue
+        group = _authority(key, name)
+        row = rows.setdefault(group, {"citation": key, "kind": kind, "name": "",
+                                      "references": 0, "documents": Counter()})
         row["references"] += 1
         row["documents"][files.get(doc_id, "?")] += 1
         if name and form == "full":
-            names[key][name] += 1
+            names[group][name] += 1
     out = []
-    for key, row in rows.items():
-        row["name"] = names[key].most_common(1)[0][0] if names[key] else ""
+    for group, row in rows.items():
+        row["name"] = names[group].most_common(1)[0][0] if names[group] else ""
         row["documents"] = [{"file": f, "references": n}
                             for f, n in row["documents"].most_common()]
         out.append(row)

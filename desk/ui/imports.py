@@ -134,7 +134,8 @@ class ImportOperation(QObject):
         self.progress.setValue(progress.done)
         eta = progress.eta_seconds()
         stage = {"extract": "Reading", "embed": "Semantic index",
-                 "ocr": "OCR of scanned pages"}.get(progress.stage, progress.stage)
+                 "ocr": "OCR of scanned pages",
+                 "citations": "Citations of earlier documents"}.get(progress.stage, progress.stage)
         eta_text = f", about {int(eta) + 1} s left" if eta is not None else ""
         where = f" ({progress.message})" if progress.stage == "ocr" and progress.done else ""
         self.status.setText(f"{stage}: {progress.done}/{progress.total}{eta_text}{where}")

@@ -277,7 +277,7 @@ class MainWindow(QMainWindow):
         box.open()
 
     # -- the open matter --------------------------------------------------------------------
-    def select_matter(self, name: str, create: bool = False, resume_ocr: bool = True) -> None:
+    def select_matter(self, name: str, create: bool = False, resume: bool = True) -> None:
         """Open a matter; OCR that an earlier session left unfinished (closed, cancelled or
         killed) starts again unless this is a reopening after a write."""
         self.close_matter()
@@ -300,9 +300,12 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"Desk: {name}")
         self.watch.start(name)
         waiting = len(self.matter.catalog.pending_ocr_pages())
-        if resume_ocr and waiting and self.import_worker is None:
-            self.imports.start(name, self.settings, [])
-            self.progress_label.setText(f"Resuming OCR of {waiting} scanned page(s)…")
+        to_cite = len(self.matter.catalog.documents_to_cite())
+        if resume and (waiting or to_cite) and self.import_worker is None:
+            self.imports.start(name, self.settings, [])  # an import of nothing does just that
+            self.progress_label.setText(
+                f"Resuming OCR of {waiting} scanned page(s)…" if waiting else
+                f"Finding the citations of {to_cite} document(s) an older Desk imported…")
 
     def offer_rebuild(self, name: str, problem: str) -> None:
         """A matter indexed with other settings (or an older embedder) cannot be searched as
@@ -376,7 +379,7 @@ class MainWindow(QMainWindow):
         just rebuilt)."""
         if self._rebuilding is not None:
             name, self._rebuilding = self._rebuilding, None
-            self.select_matter(name, resume_ocr=False)
+            self.select_matter(name, resume=False)
             return
         if self.ask_worker is not None:
             self._reload_pending = True  # the answer in progress still reads this matter
@@ -384,7 +387,7 @@ class MainWindow(QMainWindow):
         self._reload_pending = False
         if self.matter is not None:
             conversation = self.conversation_id
-            self.select_matter(self.matter.name, resume_ocr=False)
+            self.select_matter(self.matter.name, resume=False)
             if conversation is not None:
                 self.conversation.show_conversation(conversation)
 
