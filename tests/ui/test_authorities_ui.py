@@ -44,3 +44,25 @@ def test_the_table_of_authorities_opens_the_citing_page_highlighted(qtbot, tmp_p
     assert viewer.highlights  # the citation's words, boxed on the page
     assert "539 U." in viewer.quote and "306" in viewer.quote  # as printed, across the break
     window.close()
+
+
+def test_opening_a_matter_an_older_desk_made_finds_its_citations(qtbot, tmp_path: Path):
+    matter = open_matter("old cases")
+    for _ in ImportJob(matter, [make_pdf(tmp_path / "Opinion.pdf", OPINION_PAGES)], 500,
+                       100).run():
+        pass
+    with matter.catalog.transaction() as db:  # as an older Desk left it: no citations
+        db.execute("DELETE FROM citations")
+        db.execute("UPDATE documents SET citations_version=0")
+    matter.close()
+    settings = load_settings()
+    settings.last_matter = "old cases"
+    save_settings(settings)
+    window = MainWindow(load_settings(), model_loader=fake_loader(FakeModel()))
+    qtbot.addWidget(window)
+    assert window.progress_label.text() == (
+        "Finding the citations of 1 document(s) an older Desk imported…")
+    qtbot.waitUntil(lambda: window.import_worker is None, timeout=120_000)
+    qtbot.waitUntil(lambda: window.authorities.status.text()
+                    == "4 authorities cited in this matter.", timeout=10_000)
+    window.close()
