@@ -334,6 +334,11 @@ class Catalog:
             "GROUP BY doc_id, page ORDER BY count(*) DESC, sum(form = 'full') DESC, doc_id, page",
             args)]
 
+    def citation_keys(self) -> list[str]:
+        """Every authority the matter cites (its full citations' keys)."""
+        return [r[0] for r in self.db.execute(
+            "SELECT DISTINCT key FROM citations WHERE form = 'full'")]
+
     def case_keys_named(self, words: list[str]) -> list[tuple[str, str]]:
         """(citation, name) of the cases whose name holds all these words (a party's name,
         "Grutter", or both parties'), most cited first."""

@@ -944,6 +944,26 @@ def _query(query: str) -> list[str]:
     return list(dict.fromkeys(keys))
 
 
+def keys_typed_in(query: str, keys: list[str]) -> list[str]:
+    """The stored keys a query spells loosely, word for word: letters and digits only, any case
+    ("cal civ code 1542" is "Cal. Civ. Code § 1542", "n.y. gen. bus. law 349" is
+    "N.Y. Gen. Bus. Law § 349"): the forms eyecite's case-sensitive regexes miss, matched
+    against the citations a matter holds, so it needs no reporter table."""
+    words = _LOOSE_WORD.findall(query.lower())
+    if not any(w.isdigit() for w in words):
+        return []
+    padded = f" {' '.join(words)} "
+    found = []
+    for key in keys:
+        spelled = _LOOSE_WORD.findall(key.lower())
+        if len(spelled) >= 3 and f" {' '.join(spelled)} " in padded:
+            found.append(key)
+    return found
+
+
+_LOOSE_WORD = re.compile(r"[a-z0-9]+")
+
+
 # ---------------------------------------------------------------------------------------------
 
 def _split_pages(text: str) -> list[str]:

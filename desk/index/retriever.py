@@ -13,7 +13,7 @@ import numpy as np
 from desk.config.settings import RetrievalSettings
 from desk.core.errors import DeskError
 from desk.core.types import Hit
-from desk.index.citations import BLANK_PAGE, query_citations
+from desk.index.citations import BLANK_PAGE, keys_typed_in, query_citations
 from desk.index.matter import Matter
 from desk.index.query import parse_query, split_clauses
 
@@ -159,11 +159,13 @@ class Retriever:
 
     def _cited(self, query: str, doc_ids: list[int] | None, k: int) -> list[tuple[int, float]]:
         """Passages on the pages that cite the authority the query names, by its citation in
-        any form ("539 U. S. 306", "42 USC 1983") or by the case's name ("Grutter v.
-        Bollinger", "Grutter"): exact matches from the citation index, ranked before the
-        hybrid results, the pages that refer to it most (its discussion) first."""
+        any form ("539 U. S. 306", "42 USC 1983", "cal civ code 1542") or by the case's name
+        ("Grutter v. Bollinger", "Grutter"): exact matches from the citation index, ranked
+        before the hybrid results, the pages that refer to it most (its discussion) first."""
         catalog = self.matter.catalog
         keys, name = query_citations(query), ""
+        if not keys and any(c.isdigit() for c in query):
+            keys = keys_typed_in(query, catalog.citation_keys())
         if not keys:
             keys, name = self._cases_named(query)
         elif any(key.endswith(BLANK_PAGE) for key in keys):  # which of the volume's cases

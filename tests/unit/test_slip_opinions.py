@@ -137,3 +137,27 @@ def test_a_matter_from_before_the_version_column_gets_it(tmp_path):
     catalog = Catalog(path)
     assert catalog.documents_to_cite() == [1]
     catalog.close()
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("cal civ code 1542", ["Cal. Civ. Code § 1542"]),
+    ("what does n.y. gen. bus. law 349 require", ["N.Y. Gen. Bus. Law § 349"]),
+    ("cal civ code 15420", []),  # another section
+    ("cal civ code", []),  # no number: not a citation
+])
+def test_a_state_law_typed_loosely_matches_the_key_the_matter_holds(query, expected):
+    from desk.index.citations import keys_typed_in
+
+    held = ["Cal. Civ. Code § 1542", "N.Y. Gen. Bus. Law § 349", "539 U.S. 306"]
+    assert keys_typed_in(query, held) == expected
+
+
+def test_a_state_law_typed_in_lower_case_finds_the_page_citing_it(tmp_path):
+    m = open_matter("state law")
+    pages = ["The release waives the protection of Cal. Civ. Code § 1542 in full.",
+             "Nothing on this page cites any law; it speaks of civil codes in general."]
+    for _ in ImportJob(m, [make_pdf(tmp_path / "Release.pdf", pages)], 500, 100).run():
+        pass
+    hits = Retriever(m).search("cal civ code 1542", k=2)
+    assert (hits[0].page_start, hits[0].score >= 1.0) == (1, True)
+    m.close()
