@@ -11,7 +11,8 @@ Keys (decisions):
   opinion is "___".
 * statute: "42 U.S.C. § 1983": one space after "§", subsections out of the key and in `pin`
   ("§ 1983(a)" is key "42 U.S.C. § 1983", pin "(a)"), because the table of authorities lists the
-  section; a range or list ("§§ 1981-1983") is keyed by its first section. Section letters are
+  section; a range ("§§ 1981-1983") is keyed by its first section, and each section of a list
+  ("§§ 1981, 1983, and 1985(3)") is its own citation. Section letters are
   upper case in title 26 (the Internal Revenue Code writes "409A") and lower case elsewhere
   ("78j", "2000e-2"), so a query typed in either case finds them. "I.R.C. § 409A" is
   "26 U.S.C. § 409A". "Id. § 1988" after "42 U.S.C. § 1983" is "42 U.S.C. § 1988".
@@ -158,7 +159,7 @@ _CONST = re.compile(
 
 
 def _section(title: int, sec: str) -> str:
-    """A section as keyed: a range or list keyed by its first section, letters cased by title."""
+    """A section as keyed: a range keyed by its first section, letters cased by title."""
     head = sec.split("-")[0]
     if head.isdigit() and "-" in sec:  # "1981-1983" is a range; "2000e-2" is one section
         sec = head
@@ -186,6 +187,38 @@ class _Law:
     pin: str
 
 
+# The further sections of a list after "§§" ("§§ 1981, 1983, and 1985(3)"): each is its own
+# statute, as a table of authorities lists them. An item after a comma alone must be followed
+# by punctuation, "and"/"or", "et seq." or a parenthesis; one after "and"/"or" (the last) by
+# anything but another code. So "§§ 1981, 28 U.S.C. § 1331" and "§§ 1981, 12 months" add
+# nothing.
+def _list_items(sec: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    following = rf"(?P<sec>{sec}){_SUB}"
+    return (re.compile(rf", ?{following}(?=$|[,;.:)\]]| (?:and|or|&|et seq|\())", re.I),
+            re.compile(rf",? ?(?:and|or|&) {following}(?! ?(?:U\.? ?S\.? ?C|C\.? ?F\.? ?R)\b)",
+                       re.I))
+
+
+_USC_ITEM = _list_items(_USC_SECTION)
+_CFR_ITEM = _list_items(_CFR_SECTION)
+
+
+def _listed(text: str, m: re.Match[str], items: tuple[re.Pattern[str], re.Pattern[str]],
+            code: str, title: int, kind: str) -> list[_Law]:
+    if "§§" not in m.group() and not re.search(r"sec(?:tion)?s\b", m.group(), re.I):
+        return []
+    comma, last = items
+    out: list[_Law] = []
+    end = m.end()
+    while n := comma.match(text, end) or last.match(text, end):
+        out.append(_Law(n.start("sec"), n.end(), f"{code} {_section(title, n['sec'])}", kind,
+                        n["sub"]))
+        end = n.end()
+        if n.re is last:
+            break
+    return out
+
+
 def _own_laws(text: str) -> list[_Law]:
     """Federal statutes, regulations, rules and constitution cites in collapsed text."""
     found: list[_Law] = []
@@ -199,6 +232,7 @@ def _own_laws(text: str) -> list[_Law]:
         title = int(m["title"])
         found.append(_Law(m.start(), m.end(), f"{title} U.S.C. § {_section(title, m['sec'])}",
                           STATUTE, m["sub"]))
+        found += _listed(text, m, _USC_ITEM, f"{title} U.S.C. §", title, STATUTE)
     for m in _CFR.finditer(text) if cfr else ():
         title = int(m["title"])
         sec = _section(title, m["sec"])
@@ -207,9 +241,11 @@ def _own_laws(text: str) -> list[_Law]:
         else:
             found.append(_Law(m.start(), m.end(), f"{title} C.F.R. § {sec}", REGULATION,
                               m["sub"]))
+            found += _listed(text, m, _CFR_ITEM, f"{title} C.F.R. §", title, REGULATION)
     for m in _IRC.finditer(text) if irc else ():  # the Internal Revenue Code is title 26
         found.append(_Law(m.start(), m.end(), f"26 U.S.C. § {_section(26, m['sec'])}", STATUTE,
                           m["sub"]))
+        found += _listed(text, m, _USC_ITEM, "26 U.S.C. §", 26, STATUTE)
     for m in _TREAS.finditer(text) if treas else ():
         found.append(_Law(m.start(), m.end(), f"Treas. Reg. § {_section(26, m['sec'])}",
                           REGULATION, m["sub"]))

@@ -326,3 +326,26 @@ def test_threads_get_the_same_answer():
     for t in threads:
         t.join()
     assert results == [expected] * 4
+
+
+def test_each_section_of_a_list_is_its_own_authority():
+    page = ("Claims under 42 U.S.C. §§ 1981, 1983, and 1985(3) fail, as do those under "
+            "29 C.F.R. §§ 1630.2 and 1630.9. 26 U.S.C. sections 409A and 4999 apply.")
+    found = [(c.key, c.pin, page[c.start:c.end]) for c in find_citations([page])[0]]
+    assert found == [
+        ("42 U.S.C. § 1981", "", "42 U.S.C. §§ 1981"), ("42 U.S.C. § 1983", "", "1983"),
+        ("42 U.S.C. § 1985", "(3)", "1985(3)"),
+        ("29 C.F.R. § 1630.2", "", "29 C.F.R. §§ 1630.2"), ("29 C.F.R. § 1630.9", "", "1630.9"),
+        ("26 U.S.C. § 409A", "", "26 U.S.C. sections 409A"), ("26 U.S.C. § 4999", "", "4999")]
+    assert query_citations("42 U.S.C. §§ 1981, 1983") == ["42 U.S.C. § 1981", "42 U.S.C. § 1983"]
+
+
+@pytest.mark.parametrize("page, keys", [
+    ("42 U.S.C. §§ 1981, 28 U.S.C. § 1331", ["42 U.S.C. § 1981", "28 U.S.C. § 1331"]),
+    ("under 42 U.S.C. §§ 1981, 12 months later", ["42 U.S.C. § 1981"]),
+    ("42 U.S.C. §§ 1983 and 28 U.S.C. § 1988", ["42 U.S.C. § 1983", "28 U.S.C. § 1988"]),
+    ("42 U.S.C. § 1983, 1988 is cited", ["42 U.S.C. § 1983"]),  # one "§": no list
+    ("28 U.S.C. §§ 1331-1332", ["28 U.S.C. § 1331"]),  # a range: by its first section
+])
+def test_what_follows_a_list_is_not_read_as_its_sections(page, keys):
+    assert [c.key for c in find_citations([page])[0]] == keys
