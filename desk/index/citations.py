@@ -774,7 +774,7 @@ def _find(pages: list[str], tokenizer: Tokenizer | None = None) -> list[list[Cit
     # no authority it cites, and an "Id." after the head points past it, to what the text cited.
     own = [f for f in found if f.kind == CASE and _OWN_CITATION.search(
         cleaned[f.page][0], max(0, (f.full_start or f.start) - 12), f.full_start or f.start)]
-    found = [f for f in found if f not in own]
+    found = [f for f in found if all(f is not o for o in own)]
     by_id = {id(f.cite): f for f in found}
     names_by_id = {id(f.cite): f.name for f in found if f.name}
 

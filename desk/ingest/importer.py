@@ -328,15 +328,12 @@ class ImportJob:
             for doc_id, numbers in by_document.items():
                 yield from self._recognise_document(doc_id, numbers, engine, pool, workers,
                                                     progress, embedding)
-                self._cite_again(doc_id)
+                # all of its text at once, now its scans are read: an Id. or a short form may
+                # point back across pages
+                _cite_document(self.matter, doc_id)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
             self.summary.ocr_seconds += time.monotonic() - started
-
-    def _cite_again(self, doc_id: int) -> None:
-        """A document's citations from all of its text, once its scanned pages are read (Id.
-        and short forms may point across pages, so not page by page)."""
-        _cite_document(self.matter, doc_id)
 
     def _recognise_document(self, doc_id: int, numbers: list[int], engine: TesseractOcr,
                             pool: ThreadPoolExecutor, workers: int, progress: Progress,
