@@ -14,17 +14,26 @@ from tests.fakes import FakeModel, fake_loader
 from tests.pdfs import OPINION_PAGES, make_pdf
 
 
-def test_the_table_of_authorities_opens_the_citing_page_highlighted(qtbot, tmp_path: Path):
-    matter = open_matter("cases")
-    for _ in ImportJob(matter, [make_pdf(tmp_path / "Opinion.pdf", OPINION_PAGES)], 500,
+def _opinion_matter(name: str, folder: Path):
+    matter = open_matter(name)
+    for _ in ImportJob(matter, [make_pdf(folder / "Opinion.pdf", OPINION_PAGES)], 500,
                        100).run():
         pass
-    matter.close()
+    return matter
+
+
+def _window_on(name: str, qtbot) -> MainWindow:
     settings = load_settings()
-    settings.last_matter = "cases"
+    settings.last_matter = name
     save_settings(settings)
     window = MainWindow(load_settings(), model_loader=fake_loader(FakeModel()))
     qtbot.addWidget(window)
+    return window
+
+
+def test_the_table_of_authorities_opens_the_citing_page_highlighted(qtbot, tmp_path: Path):
+    _opinion_matter("cases", tmp_path).close()
+    window = _window_on("cases", qtbot)
     tab = window.authorities
     window.tabs.setCurrentWidget(tab)
     # the whole matter first: every authority, the most cited first, with who cites it
@@ -47,19 +56,12 @@ def test_the_table_of_authorities_opens_the_citing_page_highlighted(qtbot, tmp_p
 
 
 def test_opening_a_matter_an_older_desk_made_finds_its_citations(qtbot, tmp_path: Path):
-    matter = open_matter("old cases")
-    for _ in ImportJob(matter, [make_pdf(tmp_path / "Opinion.pdf", OPINION_PAGES)], 500,
-                       100).run():
-        pass
+    matter = _opinion_matter("old cases", tmp_path)
     with matter.catalog.transaction() as db:  # as an older Desk left it: no citations
         db.execute("DELETE FROM citations")
         db.execute("UPDATE documents SET citations_version=0")
     matter.close()
-    settings = load_settings()
-    settings.last_matter = "old cases"
-    save_settings(settings)
-    window = MainWindow(load_settings(), model_loader=fake_loader(FakeModel()))
-    qtbot.addWidget(window)
+    window = _window_on("old cases", qtbot)
     assert window.progress_label.text() == (
         "Finding the citations of 1 document(s) an older Desk imported…")
     qtbot.waitUntil(lambda: window.import_worker is None, timeout=120_000)
