@@ -495,7 +495,7 @@ def _law_key(c: Any) -> str:
 
 
 _ARTICLE = re.compile(
-    r"^(?:(?:see|also|cf\.?|but|and|or|accord|e\.g\.,?|compare|with|quoting|citing|"
+    r"^(?:(?:see|also|cf\.?|but|and|or|accord|e\.g\.,?|compare|with|quoting|citing|i(?:bi)?d\.,?|"
     r"pp?\.\s?[\d–-]+\.?,?)\s+)+", re.I)
 _IN_RE = re.compile(r"(?:In re|Ex parte|Matter of|In the Matter of) $")
 
@@ -571,6 +571,7 @@ class _Found:
     name: str = ""
     year: int | None = None
     guesses: tuple[str, ...] = ()  # a supra's or short form's case name read before it
+    quoted: bool = False  # inside a "(quoting ...)" or "(citing ...)" parenthetical
 
 
 _PAGE_RANGE = re.compile(r"(?:[–—-]\d+)?")
@@ -757,6 +758,7 @@ def _find(pages: list[str], tokenizer: Tokenizer | None = None) -> list[list[Cit
         ShortCaseCitation,
         SupraCitation,
     )
+    from eyecite.resolve import _resolve_id_citation, _resolve_reference_citation
 
     engine = _engine()
     tokenizer = tokenizer or engine.tokenizer
@@ -772,14 +774,33 @@ def _find(pages: list[str], tokenizer: Tokenizer | None = None) -> list[list[Cit
             cleaned.append(("", [0]))
     # The document's own citation in its running head ("Cite as: 570 U. S. ____ (2013)") is
     # no authority it cites, and an "Id." after the head points past it, to what the text cited.
-    own = [f for f in found if f.kind == CASE and _OWN_CITATION.search(
-        cleaned[f.page][0], max(0, (f.full_start or f.start) - 12), f.full_start or f.start)]
+    own = [f for f in found if f.kind == CASE and _own(cleaned[f.page][0], f)]
     found = [f for f in found if all(f is not o for o in own)]
     by_id = {id(f.cite): f for f in found}
     names_by_id = {id(f.cite): f.name for f in found if f.name}
+    for f in found:
+        f.quoted = _in_explanatory_parenthetical(cleaned[f.page][0], f.start)
+
+    # "Id." is the last authority cited outside "(quoting ...)" and "(citing ...)"
+    # parentheticals (Bluebook 4.1): "Iqbal, 556 U.S. 662 (quoting Twombly, 550 U.S. 544). Id."
+    # is Iqbal. Every resolution passes through `track`, which keeps that authority.
+    main: list[Hashable | None] = [None]  # the last such resolution; None: none, or it failed
+    seen_main = [False]
+
+    def track(cite: Any, resolution: Hashable | None) -> Hashable | None:
+        if not by_id[id(cite)].quoted:
+            main[0], seen_main[0] = resolution, True
+        return resolution
+
+    def resolve_id(cite: Any, last: Hashable | None, resolutions: Any) -> Hashable | None:
+        antecedent = main[0] if seen_main[0] else last
+        return track(cite, _resolve_id_citation(cite, antecedent, resolutions)
+                     if antecedent is not None else None)
 
     def resolve_full(cite: Any) -> Hashable:
-        return _resource(by_id[id(cite)])
+        resource = _resource(by_id[id(cite)])
+        track(cite, resource)
+        return resource
 
     def resolve_supra(supra: Any, fulls: list[tuple[Any, Hashable]]) -> Hashable | None:
         """By eyecite's antecedent guess, else by "Grutter v. Bollinger, supra" before it."""
@@ -788,15 +809,18 @@ def _find(pages: list[str], tokenizer: Tokenizer | None = None) -> list[list[Cit
             named = _by_name(guess, fulls, names_by_id)
             if named is not None:
                 break
-        return named
+        return track(supra, named)
 
     resolved: dict[int, Hashable] = {}  # cite -> the resource (see _resource) it points to
     try:
         resolutions = resolve_citations(
             [f.cite for f in found], resolve_full_citation=resolve_full,
-            resolve_shortcase_citation=lambda short, fulls: _resolve_short(
-                short, fulls, by_id[id(short)].guesses, names_by_id),
-            resolve_supra_citation=resolve_supra)
+            resolve_shortcase_citation=lambda short, fulls: track(short, _resolve_short(
+                short, fulls, by_id[id(short)].guesses, names_by_id)),
+            resolve_supra_citation=resolve_supra,
+            resolve_reference_citation=lambda ref, fulls: track(
+                ref, _resolve_reference_citation(ref, fulls)),
+            resolve_id_citation=resolve_id)
         for resource, cites in resolutions.items():
             for cite in cites:
                 resolved[id(cite)] = resource
@@ -890,6 +914,33 @@ def _find(pages: list[str], tokenizer: Tokenizer | None = None) -> list[list[Cit
 
 
 _OWN_CITATION = re.compile(r"\bcite as: ?$", re.I)
+_STAR_PAGE = re.compile(r"\[ ?$")  # "[590 F.Supp.3d 870]": a page of the report itself
+_EXPLANATORY = re.compile(r"\([^()]{0,40}?\b(?:quoting|citing|quoted in|cited in)\b", re.I)
+
+
+def _own(text: str, f: _Found) -> bool:
+    """Whether a case citation is the document's own: its running head ("Cite as: 570 U. S.
+    ____") or a page marker of the reporter it is printed from ("[590 F.Supp.3d 870]")."""
+    start = f.full_start or f.start
+    if _OWN_CITATION.search(text, max(0, start - 12), start):
+        return True
+    return bool(_STAR_PAGE.search(text, max(0, f.start - 2), f.start)
+                and re.match(r" ?\]", text[f.end:f.end + 2]))
+
+
+def _in_explanatory_parenthetical(text: str, start: int) -> bool:
+    """Whether `start` lies inside an open "(quoting ...", "(citing ...", "(quoted in ..." on
+    its page (looking back at most 400 characters)."""
+    depth = 0
+    for i in range(start - 1, max(-1, start - 401), -1):
+        ch = text[i]
+        if ch == ")":
+            depth += 1
+        elif ch == "(":
+            if depth == 0:
+                return bool(_EXPLANATORY.match(text, i))
+            depth -= 1
+    return False
 
 
 def _resource(f: _Found) -> Hashable:

@@ -161,3 +161,26 @@ def test_a_state_law_typed_in_lower_case_finds_the_page_citing_it(tmp_path):
     hits = Retriever(m).search("cal civ code 1542", k=2)
     assert (hits[0].page_start, hits[0].score >= 1.0) == (1, True)
     m.close()
+
+
+def test_id_skips_the_authorities_of_quoting_and_citing_parentheticals():
+    page = ("A claim must be plausible. Ashcroft v. Iqbal, 556 U.S. 662, 678 (2009) (quoting "
+            "Bell Atl. Corp. v. Twombly, 550 U.S. 544, 570 (2007)). It asks for more than a "
+            "possibility. Id. (citing Twombly, 550 U.S. at 556). The facts are taken as true. "
+            "Id. Compare Smith v. Jones, 123 F.3d 456, 460 (2d Cir. 1997) (internal quotation "
+            "marks omitted) (quoting Doe v. Roe, 99 F.3d 1, 5 (1st Cir. 1996)). Id. at 461.")
+    found = [(c.form, c.key, c.name) for c in find_citations([page])[0]]
+    iqbal, smith = ("556 U.S. 662", "Ashcroft v. Iqbal"), ("123 F.3d 456", "Smith v. Jones")
+    assert found == [("full", *iqbal), ("full", "550 U.S. 544", "Bell Atl. Corp. v. Twombly"),
+                     ("id", *iqbal), ("short", "550 U.S. 544", "Bell Atl. Corp. v. Twombly"),
+                     ("id", *iqbal), ("full", *smith), ("full", "99 F.3d 1", "Doe v. Roe"),
+                     ("id", *smith)]
+
+
+def test_the_reporters_page_markers_are_the_documents_own():
+    pages = ["the statute. [590 F.Supp.3d 868] Under Purcell v. Gonzalez, 549 U.S. 1 (2006), "
+             "courts wait.", "[590 F.Supp.3d 869] Id. at 4. More text."]
+    found = [(n, c.form, c.key) for n, page in enumerate(find_citations(pages), 1)
+             for c in page]
+    assert found == [(1, OWN, "590 F. Supp. 3d 868"), (1, "full", "549 U.S. 1"),
+                     (2, "id", "549 U.S. 1")]
