@@ -572,6 +572,7 @@ class _Found:
     year: int | None = None
     guesses: tuple[str, ...] = ()  # a supra's or short form's case name read before it
     quoted: bool = False  # inside a "(quoting ...)" or "(citing ...)" parenthetical
+    parallel: bool = False  # a parallel cite after a case's first ("129 S. Ct. 1937")
 
 
 _PAGE_RANGE = re.compile(r"(?:[–—-]\d+)?")
@@ -778,12 +779,18 @@ def _find(pages: list[str], tokenizer: Tokenizer | None = None) -> list[list[Cit
     found = [f for f in found if all(f is not o for o in own)]
     by_id = {id(f.cite): f for f in found}
     names_by_id = {id(f.cite): f.name for f in found if f.name}
+    previous: _Found | None = None
     for f in found:
         f.quoted = _in_explanatory_parenthetical(cleaned[f.page][0], f.start)
+        if f.kind == CASE and f.key:
+            f.parallel = bool(previous and (previous.page, previous.full_start) == (
+                f.page, f.full_start))
+            previous = f
 
     # "Id." is the last authority cited outside "(quoting ...)" and "(citing ...)"
     # parentheticals (Bluebook 4.1): "Iqbal, 556 U.S. 662 (quoting Twombly, 550 U.S. 544). Id."
-    # is Iqbal. Every resolution passes through `track`, which keeps that authority.
+    # is Iqbal, by its first citation (556 U.S. 662, not its parallel S. Ct. or L. Ed. 2d).
+    # Every resolution passes through `track`, which keeps that authority.
     main: list[Hashable | None] = [None]  # the last such resolution; None: none, or it failed
     seen_main = [False]
 
@@ -798,8 +805,10 @@ def _find(pages: list[str], tokenizer: Tokenizer | None = None) -> list[list[Cit
                      if antecedent is not None else None)
 
     def resolve_full(cite: Any) -> Hashable:
-        resource = _resource(by_id[id(cite)])
-        track(cite, resource)
+        f = by_id[id(cite)]
+        resource = _resource(f)
+        if not f.parallel:
+            track(cite, resource)
         return resource
 
     def resolve_supra(supra: Any, fulls: list[tuple[Any, Hashable]]) -> Hashable | None:

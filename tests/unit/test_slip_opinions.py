@@ -184,3 +184,11 @@ def test_the_reporters_page_markers_are_the_documents_own():
              for c in page]
     assert found == [(1, OWN, "590 F. Supp. 3d 868"), (1, "full", "549 U.S. 1"),
                      (2, "id", "549 U.S. 1")]
+
+
+def test_id_after_parallel_citations_is_keyed_by_the_first():
+    page = ("Ashcroft v. Iqbal, 556 U.S. 662, 678, 129 S. Ct. 1937, 173 L. Ed. 2d 868 (2009). "
+            "The facts are taken as true. Id. at 679.")
+    assert [(c.form, c.key) for c in find_citations([page])[0]] == [
+        ("full", "556 U.S. 662"), ("full", "129 S. Ct. 1937"), ("full", "173 L. Ed. 2d 868"),
+        ("id", "556 U.S. 662")]
