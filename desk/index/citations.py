@@ -939,16 +939,14 @@ def _own(text: str, f: _Found) -> bool:
 
 def _in_explanatory_parenthetical(text: str, start: int) -> bool:
     """Whether `start` lies inside an open "(quoting ...", "(citing ...", "(quoted in ..." on
-    its page (looking back at most 400 characters)."""
-    depth = 0
-    for i in range(start - 1, max(-1, start - 401), -1):
-        ch = text[i]
-        if ch == ")":
-            depth += 1
-        elif ch == "(":
-            if depth == 0:
-                return bool(_EXPLANATORY.match(text, i))
-            depth -= 1
+    its page (looking back at most 400 characters): the nearest "(" with one more "(" than ")"
+    from it to `start`."""
+    low = max(0, start - 400)
+    i = text.rfind("(", low, start)
+    while i >= 0:
+        if text.count("(", i, start) - text.count(")", i, start) == 1:
+            return bool(_EXPLANATORY.match(text, i))
+        i = text.rfind("(", low, i)
     return False
 
 
