@@ -897,6 +897,8 @@ def _find(pages: list[str], tokenizer: Tokenizer | None = None) -> list[list[Cit
             form = ID
             if "§" in key and re.match(r"at\s", f.cite.metadata.pin_cite or ""):
                 continue  # "Id. at 5" after a code section: the Id. is of something else
+            if kind != CASE and "¶" in (f.cite.metadata.pin_cite or f.cite.matched_text()):
+                continue  # "Id. ¶ 35" after a rule or statute: a pleading's paragraph
             code = _CODE_KEY.match(key)
             m = _ID_SECTION[code["code"]].match(text, end) if code else None
             if code and m:

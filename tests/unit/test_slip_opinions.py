@@ -192,3 +192,9 @@ def test_id_after_parallel_citations_is_keyed_by_the_first():
     assert [(c.form, c.key) for c in find_citations([page])[0]] == [
         ("full", "556 U.S. 662"), ("full", "129 S. Ct. 1937"), ("full", "173 L. Ed. 2d 868"),
         ("id", "556 U.S. 662")]
+
+
+def test_id_to_a_pleadings_paragraph_is_not_the_rule_before_it():
+    page = "Under Fed. R. Civ. P. 15(a), leave is freely given. (Compl. ¶ 3.) ( Id. ¶ 35.)"
+    assert [(c.form, c.key) for c in find_citations([page])[0]] == [
+        ("full", "Fed. R. Civ. P. 15")]
