@@ -241,7 +241,7 @@ def cmd_authorities(args: argparse.Namespace) -> int:
                 _emit({"matter": matter.name, "authorities": rows})
             else:
                 for row in rows:
-                    label = authority_label(row["name"], row["citation"])
+                    label = authority_label(row["name"], row["citation"], row["parallel"])
                     where = ", ".join(f"{d['file']} ({d['references']})" for d in row["documents"])
                     print(f"{label}: cited {row['references']} times, by {where}")
             return 0

@@ -337,18 +337,23 @@ def authorities(matter: Matter, gold: dict[str, Any]) -> dict[str, Any]:
             with mock.patch.object(authorities_module, "_sort_key",
                                    lambda a: (a.kind, a.key)):
                 entries = table_of_authorities(catalog, doc).authorities
-        table = {a.key: set(a.pages) for a in entries}
+        # an entry lists a case by its first citation with its parallels, and every page
+        # citing it by any of them
+        table = {k: set(a.pages) for a in entries for k in (a.key, *a.parallels)}
+        group = {k: (a.key, *a.parallels) for a in entries for k in (a.key, *a.parallels)}
         report: dict[str, Any] = {"error": error,
             "file": doc.file_name, "authorities": len(table), "stored_full_keys": len(full),
             "missing": sorted(full - set(table)), "extra": sorted(set(table) - full),
-            "wrong_pages": [{"key": k, "table": sorted(table[k]), "stored": sorted(pages[k])}
-                            for k in sorted(full & set(table)) if table[k] != pages[k]]}
+            "wrong_pages": [{"key": k, "table": sorted(table[k]), "stored": sorted(stored)}
+                            for k in sorted(full & set(table))
+                            if table[k] != (stored := set().union(*(pages[g] for g in group[k])))]}
         if doc.file_name in gold_by_file:
             want = gold_by_file[doc.file_name]
             report["gold_missing"] = sorted(set(want) - set(table))
             report["gold_wrong_pages"] = [
-                {"key": k, "table": sorted(table[k]), "gold": sorted(want[k])}
-                for k in sorted(set(want) & set(table)) if table[k] != want[k]]
+                {"key": k, "table": sorted(table[k]), "gold": sorted(gold)}
+                for k in sorted(set(want) & set(table))
+                if table[k] != (gold := set().union(*(want.get(g, set()) for g in group[k])))]
         out.append(report)
     complete = [r for r in out if not (r["missing"] or r["extra"] or r["wrong_pages"])]
     gold_complete = [r for r in out if "gold_missing" in r

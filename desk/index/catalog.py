@@ -97,7 +97,8 @@ CREATE TABLE IF NOT EXISTS citations (
     name TEXT NOT NULL DEFAULT '',
     pin TEXT NOT NULL DEFAULT '',
     start INTEGER NOT NULL,
-    end INTEGER NOT NULL
+    end INTEGER NOT NULL,
+    parallel TEXT NOT NULL DEFAULT ''  -- a parallel citation's case's first citation's key
 );
 CREATE INDEX IF NOT EXISTS citations_key ON citations(key);
 CREATE INDEX IF NOT EXISTS citations_doc ON citations(doc_id, page);
@@ -127,6 +128,7 @@ ADDED_COLUMNS = (
     ("pages", "source", "TEXT NOT NULL DEFAULT 'text'"),
     ("pages", "ocr_confidence", "REAL"),
     ("documents", "citations_version", "INTEGER NOT NULL DEFAULT 0"),
+    ("citations", "parallel", "TEXT NOT NULL DEFAULT ''"),
 )
 # A document's OCR figures come from its pages, so they never disagree with them; one pass over
 # the pages table (grouped), not a subquery per document and figure.
@@ -301,9 +303,9 @@ class Catalog:
         db.execute("UPDATE documents SET citations_version=? WHERE id=?",
                    (FINDER_VERSION, doc_id))
         db.executemany(
-            "INSERT INTO citations(doc_id, page, key, kind, form, name, pin, start, end) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(doc_id, number, c.key, c.kind, c.form, c.name, c.pin, c.start, c.end)
+            "INSERT INTO citations(doc_id, page, key, kind, form, name, pin, start, end, "
+            "parallel) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(doc_id, number, c.key, c.kind, c.form, c.name, c.pin, c.start, c.end, c.parallel)
              for number, found in enumerate(pages, start=1) for c in found])
 
     def documents_to_cite(self) -> list[int]:
@@ -366,6 +368,17 @@ class Catalog:
         return list(self.db.execute(
             "SELECT doc_id, page, key, kind, form, name, pin, start, end FROM citations "
             f"{where} ORDER BY doc_id, page, start", args))
+
+    def parallel_citations(self, doc_id: int | None = None) -> dict[str, str]:
+        """Each citation printed as a parallel of a case's first (of one document, or of the
+        matter) -> that first citation: {"129 S. Ct. 1937": "556 U.S. 662"}."""
+        where, args = ("AND doc_id=?", (doc_id,)) if doc_id is not None else ("", ())
+        out: dict[str, str] = {}
+        for key, first in self.db.execute(
+                f"SELECT key, parallel FROM citations WHERE parallel != '' {where} "
+                "GROUP BY key, parallel ORDER BY count(*) DESC", args):
+            out.setdefault(key, first)  # printed as the parallel of two cases: the usual one
+        return out
 
     def chunk_at(self, doc_id: int, page: int, offset: int) -> int | None:
         """The first passage holding this character of this page."""

@@ -76,6 +76,8 @@ class Citation:
     name: str = ""  # case name where known; short forms, Id. and supra get their case's name
     pin: str = ""  # pin cite ("230", without "at"), or a subsection ("(a)(1)")
     year: int | None = None
+    parallel: str = ""  # a parallel citation's case's first citation ("129 S. Ct. 1937" after
+    # "556 U.S. 662, 678,"): a table of authorities lists them as one entry
 
 
 # ---------------------------------------------------------------------------------------------
@@ -505,26 +507,36 @@ def _clean_name(name: str | None) -> str:
 
 
 _NAME_BEFORE = re.compile(
-    r"(?P<plaintiff>[A-Z][\w'’.&-]*(?: (?:[A-Z][\w'’.&-]*|of|the|and|for|&)){0,6}) v\. "
+    r"(?P<plaintiff>[A-Z][\w'’.&-]*(?: (?:[A-Z][\w'’.&-]*|of|the|for|&)){0,6}) v\. "
     r"(?P<defendant>[A-Z][\w'’.&-]*(?: (?:[A-Z][\w'’.&-]*|of|the|and|at|for|in|on|&)){0,10}),"
     r"\s*$")
+
+
+def _extends(longer: str, name: str) -> bool:
+    """Whether `longer` is `name` with more of the party's name before it ("Regents of Univ. of
+    Cal." for "Cal."), not a sentence or a signal ("State. See DeFunis", "In Clark")."""
+    extra = longer[:len(longer) - len(name)]
+    return (len(longer) > len(name) and longer.endswith(name)
+            and not re.search(r"[.;:] [A-Z]|^(?:In|See|But|Cf\.|Also|Accord) ", extra))
 
 
 def _case_name(c: Any, text: str, offset: int) -> str:
     """ "Plaintiff v. Defendant", "In re Defendant", or "" (one party alone is often a fragment:
     eyecite reads "Fisher v. Univ. of Tex. at Austin" as defendant "Austin")."""
     plaintiff, defendant = _clean_name(c.metadata.plaintiff), _clean_name(c.metadata.defendant)
-    # eyecite leaves two spaces where it dropped a word ("National Federation  Independent
-    # Business" for "... of ..."): then the name is read from the text too
-    dropped = "  " in f"{c.metadata.plaintiff or ''} {c.metadata.defendant or ''}"
-    if plaintiff and defendant and not dropped:
-        return f"{plaintiff} v. {defendant}"
-    # eyecite stops at lower-case words ("University of Texas at Austin" gives "Austin"):
-    # read "Plaintiff v. Defendant, " just before the citation instead
+    # eyecite stops at lower-case words ("University of Texas at Austin" gives "Austin",
+    # "Regents of Univ. of Cal." gives "Cal.") and leaves two spaces where it dropped a word
+    # ("National Federation  Independent Business"): "Plaintiff v. Defendant, " just before
+    # the citation is read too, and wins where it holds eyecite's parties or eyecite has none
     start = offset + c.span()[0]
     named = _NAME_BEFORE.search(text[max(0, start - 160):start])
-    if named:
-        return f"{_clean_name(named['plaintiff'])} v. {_clean_name(named['defendant'])}"
+    read = (_clean_name(named["plaintiff"]), _clean_name(named["defendant"])) if named else None
+    dropped = "  " in f"{c.metadata.plaintiff or ''} {c.metadata.defendant or ''}"
+    if plaintiff and defendant and not dropped and not (
+            read and _extends(read[0], plaintiff) and read[1].startswith(defendant)):
+        return f"{plaintiff} v. {defendant}"
+    if read:
+        return f"{read[0]} v. {read[1]}"
     if plaintiff and defendant:
         return f"{plaintiff} v. {defendant}"
     if defendant and c.full_span_start is not None:
@@ -572,7 +584,8 @@ class _Found:
     year: int | None = None
     guesses: tuple[str, ...] = ()  # a supra's or short form's case name read before it
     quoted: bool = False  # inside a "(quoting ...)" or "(citing ...)" parenthetical
-    parallel: bool = False  # a parallel cite after a case's first ("129 S. Ct. 1937")
+    parallel_to: str = ""  # a parallel cite's case's first citation: "129 S. Ct. 1937"'s
+    # "556 U.S. 662"
 
 
 _PAGE_RANGE = re.compile(r"(?:[–—-]\d+)?")
@@ -779,13 +792,14 @@ def _find(pages: list[str], tokenizer: Tokenizer | None = None) -> list[list[Cit
     found = [f for f in found if all(f is not o for o in own)]
     by_id = {id(f.cite): f for f in found}
     names_by_id = {id(f.cite): f.name for f in found if f.name}
-    previous: _Found | None = None
+    first: _Found | None = None  # the first citation of the last case cited in full
     for f in found:
         f.quoted = _in_explanatory_parenthetical(cleaned[f.page][0], f.start)
         if f.kind == CASE and f.key:
-            f.parallel = bool(previous and (previous.page, previous.full_start) == (
-                f.page, f.full_start))
-            previous = f
+            if first and (first.page, first.full_start) == (f.page, f.full_start):
+                f.parallel_to = first.key  # eyecite starts parallel cites at the case's name
+            else:
+                first = f
 
     # "Id." is the last authority cited outside "(quoting ...)" and "(citing ...)"
     # parentheticals (Bluebook 4.1): "Iqbal, 556 U.S. 662 (quoting Twombly, 550 U.S. 544). Id."
@@ -807,7 +821,7 @@ def _find(pages: list[str], tokenizer: Tokenizer | None = None) -> list[list[Cit
     def resolve_full(cite: Any) -> Hashable:
         f = by_id[id(cite)]
         resource = _resource(f)
-        if not f.parallel:
+        if not f.parallel_to:
             track(cite, resource)
         return resource
 
@@ -918,7 +932,8 @@ def _find(pages: list[str], tokenizer: Tokenizer | None = None) -> list[list[Cit
             pin = ""
         raw_start, raw_end = offsets[start], offsets[max(start, end - 1)] + 1
         out[f.page].append(Citation(kind, emitted, form, raw_start, raw_end,
-                                    best_name.get(resource, ""), pin, years.get(resource)))
+                                    best_name.get(resource, ""), pin, years.get(resource),
+                                    f.parallel_to if form == FULL else ""))
     for page_out in out:
         page_out.sort(key=lambda c: c.start)
     return out

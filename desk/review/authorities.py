@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import re
 from collections import Counter, defaultdict
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,9 +24,11 @@ SECTIONS = [(CASE, "Cases"), (STATUTE, "Statutes"), (REGULATION, "Regulations"),
             (OTHER, "Other Authorities")]
 
 
-def authority_label(name: str, key: str) -> str:
-    """How an authority is listed: "Grutter v. Bollinger, 539 U.S. 306", or the citation."""
-    return f"{name}, {key}" if name else key
+def authority_label(name: str, key: str, parallels: Iterable[str] = ()) -> str:
+    """How an authority is listed: "Grutter v. Bollinger, 539 U.S. 306, 123 S. Ct. 2325" (its
+    parallel citations after the first), or the citation."""
+    citations = ", ".join((key, *parallels))
+    return f"{name}, {citations}" if name else citations
 
 
 @dataclass
@@ -37,10 +39,11 @@ class Authority:
     pages: list[int] = field(default_factory=list)
     references: int = 0  # citations of it in any form
     first: tuple[int, int, int] = (0, 0, 0)  # (page, start, end) of its first citation
+    parallels: list[str] = field(default_factory=list)  # "123 S. Ct. 2325" after 539 U.S. 306
 
     @property
     def label(self) -> str:
-        return authority_label(self.name, self.key)
+        return authority_label(self.name, self.key, self.parallels)
 
     @property
     def where(self) -> str:
@@ -49,8 +52,8 @@ class Authority:
         return ", ".join(str(p) for p in self.pages)
 
     def to_json(self) -> dict[str, Any]:
-        return {"citation": self.key, "kind": self.kind, "name": self.name,
-                "pages": self.pages, "references": self.references,
+        return {"citation": self.key, "parallel": self.parallels, "kind": self.kind,
+                "name": self.name, "pages": self.pages, "references": self.references,
                 "passim": len(self.pages) >= PASSIM_PAGES}
 
 
@@ -84,17 +87,31 @@ def _authority(key: str, name: str) -> Hashable:
     return (key, name) if key.endswith(BLANK_PAGE) else key
 
 
+def _first_citation(key: str, parallels: dict[str, str]) -> str:
+    """The citation a case is listed by: the one its parallels follow ("129 S. Ct. 1937" is
+    listed under "556 U.S. 662"), also where the parallel is cited alone."""
+    seen = {key}
+    while key in parallels and parallels[key] not in seen:
+        key = parallels[key]
+        seen.add(key)
+    return key
+
+
 def table_of_authorities(catalog: Catalog, doc: Document) -> TableOfAuthorities:
     """The document's authorities with the pages citing each, sorted as a brief sorts them."""
     found: dict[Hashable, Authority] = {}
     names: dict[Hashable, Counter[str]] = defaultdict(Counter)
+    parallels = catalog.parallel_citations(doc.id)
     for _, page, key, kind, form, name, _pin, start, end in catalog.citations(doc.id):
         if form == OWN:
             continue
-        group = _authority(key, name)
+        first = _first_citation(key, parallels)
+        group = _authority(first, name)
         authority = found.get(group)
         if authority is None:
-            authority = found[group] = Authority(key, kind, first=(page, start, end))
+            authority = found[group] = Authority(first, kind, first=(page, start, end))
+        if key != first and key not in authority.parallels:
+            authority.parallels.append(key)
         authority.references += 1
         if page not in authority.pages:
             authority.pages.append(page)
@@ -113,12 +130,16 @@ def cited_by(catalog: Catalog) -> list[dict[str, Any]]:
     files = {d.id: d.file_name for d in catalog.documents()}
     rows: dict[Hashable, dict[str, Any]] = {}
     names: dict[Hashable, Counter[str]] = defaultdict(Counter)
+    parallels = catalog.parallel_citations()
     for doc_id, _page, key, kind, form, name, *_ in catalog.citations():
         if form == OWN:
             continue
-        group = _authority(key, name)
-        row = rows.setdefault(group, {"citation": key, "kind": kind, "name": "",
-                                      "references": 0, "documents": Counter()})
+        first = _first_citation(key, parallels)
+        group = _authority(first, name)
+        row = rows.setdefault(group, {"citation": first, "parallel": [], "kind": kind,
+                                      "name": "", "references": 0, "documents": Counter()})
+        if key != first and key not in row["parallel"]:
+            row["parallel"].append(key)
         row["references"] += 1
         row["documents"][files.get(doc_id, "?")] += 1
         if name and form == "full":
@@ -174,11 +195,12 @@ def write_docx(table: TableOfAuthorities, path: Path) -> None:
                 right, WD_TAB_ALIGNMENT.RIGHT, WD_TAB_LEADER.DOTS)
             paragraph.paragraph_format.left_indent = Inches(0.25)
             paragraph.paragraph_format.first_line_indent = Inches(-0.25)
+            citations = authority_label("", authority.key, authority.parallels)
             if authority.kind == CASE and authority.name:
                 paragraph.add_run(authority.name).italic = True
-                paragraph.add_run(f", {authority.key}")
+                paragraph.add_run(f", {citations}")
             else:
-                paragraph.add_run(authority.key)
+                paragraph.add_run(citations)
             paragraph.add_run(f"\t{authority.where}")
     if not table.authorities:
         word.add_paragraph("No citations were found in this document.")

@@ -122,8 +122,8 @@ class AuthoritiesTab(QWidget):
     def _show_matter_authorities(self, matter: Matter) -> None:
         rows = cited_by(matter.catalog)
         for row in rows:
-            item = QTreeWidgetItem([authority_label(row["name"], row["citation"]),
-                                    f"{row['references']} citation(s)"])
+            label = authority_label(row["name"], row["citation"], row["parallel"])
+            item = QTreeWidgetItem([label, f"{row['references']} citation(s)"])
             for cited in row["documents"]:
                 item.addChild(QTreeWidgetItem([cited["file"], f"{cited['references']}"]))
             self.tree.addTopLevelItem(item)

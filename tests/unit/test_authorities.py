@@ -107,3 +107,32 @@ def test_what_the_court_held_in_a_case_comes_from_the_page_discussing_it(matter)
     """Page 2 refers to Grutter twice (Id., supra), page 1 once: the discussion comes first."""
     hits = Retriever(matter).search("What did the court hold in Grutter?", k=4)
     assert (hits[0].file, hits[0].page_start) == ("Opinion.pdf", 2)
+
+
+def test_parallel_citations_are_one_entry_of_the_table(tmp_path):
+    pages = ["Ashcroft v. Iqbal, 556 U.S. 662, 678, 129 S. Ct. 1937, 173 L. Ed. 2d 868 (2009), "
+             "sets the standard. Id. at 679.",
+             "The standard is demanding. Iqbal, 129 S. Ct., at 1950. See also Bell Atl. Corp. v. "
+             "Twombly, 550 U.S. 544 (2007)."]
+    m = open_matter("parallel")
+    for _ in ImportJob(m, [make_pdf(tmp_path / "Brief.pdf", pages)], 500, 100).run():
+        pass
+    table = table_of_authorities(m.catalog, _doc(m, "Brief.pdf"))
+    assert [(a.label, a.pages, a.references) for a in table.section("case")] == [
+        ("Ashcroft v. Iqbal, 556 U.S. 662, 129 S. Ct. 1937, 173 L. Ed. 2d 868", [1, 2], 5),
+        ("Bell Atl. Corp. v. Twombly, 550 U.S. 544", [2], 1)]
+    assert "| Ashcroft v. Iqbal, 556 U.S. 662, 129 S. Ct. 1937, 173 L. Ed. 2d 868 | 1, 2 |" \
+        in to_markdown(table)
+    out = tmp_path / "toa.docx"
+    write_docx(table, out)
+    lines = [p.text for p in WordDocument(str(out)).paragraphs]
+    assert "Ashcroft v. Iqbal, 556 U.S. 662, 129 S. Ct. 1937, 173 L. Ed. 2d 868\t1, 2" in lines
+    from desk.review.authorities import cited_by
+
+    iqbal = next(r for r in cited_by(m.catalog) if r["citation"] == "556 U.S. 662")
+    assert (iqbal["parallel"], iqbal["references"]) == (["129 S. Ct. 1937", "173 L. Ed. 2d 868"],
+                                                        5)
+    # each citation still finds its own pages
+    assert {page for _, page, *_ in m.catalog.citing_pages(["129 S. Ct. 1937"])} == {1, 2}
+    assert Retriever(m).search("129 S. Ct. 1937", k=2)[0].score >= 1.0
+    m.close()
