@@ -788,8 +788,11 @@ def _find(pages: list[str], tokenizer: Tokenizer | None = None) -> list[list[Cit
             cleaned.append(("", [0]))
     # The document's own citation in its running head ("Cite as: 570 U. S. ____ (2013)") is
     # no authority it cites, and an "Id." after the head points past it, to what the text cited.
-    own = [f for f in found if f.kind == CASE and _own(cleaned[f.page][0], f)]
-    found = [f for f in found if all(f is not o for o in own)]
+    own: list[_Found] = []
+    cited: list[_Found] = []
+    for f in found:
+        (own if f.kind == CASE and _own(cleaned[f.page][0], f) else cited).append(f)
+    found = cited
     by_id = {id(f.cite): f for f in found}
     names_by_id = {id(f.cite): f.name for f in found if f.name}
     first: _Found | None = None  # the first citation of the last case cited in full
@@ -805,16 +808,17 @@ def _find(pages: list[str], tokenizer: Tokenizer | None = None) -> list[list[Cit
     # parentheticals (Bluebook 4.1): "Iqbal, 556 U.S. 662 (quoting Twombly, 550 U.S. 544). Id."
     # is Iqbal, by its first citation (556 U.S. 662, not its parallel S. Ct. or L. Ed. 2d).
     # Every resolution passes through `track`, which keeps that authority.
-    main: list[Hashable | None] = [None]  # the last such resolution; None: none, or it failed
-    seen_main = [False]
+    none_yet = object()
+    main: Any = none_yet  # the last such resolution (None where it failed)
 
     def track(cite: Any, resolution: Hashable | None) -> Hashable | None:
+        nonlocal main
         if not by_id[id(cite)].quoted:
-            main[0], seen_main[0] = resolution, True
+            main = resolution
         return resolution
 
     def resolve_id(cite: Any, last: Hashable | None, resolutions: Any) -> Hashable | None:
-        antecedent = main[0] if seen_main[0] else last
+        antecedent = last if main is none_yet else main
         return track(cite, _resolve_id_citation(cite, antecedent, resolutions)
                      if antecedent is not None else None)
 

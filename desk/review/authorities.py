@@ -17,7 +17,7 @@ from typing import Any
 from desk.core.files import atomic_write_bytes, atomic_write_text
 from desk.core.types import Document
 from desk.index.catalog import Catalog
-from desk.index.citations import BLANK_PAGE, CASE, OTHER, OWN, REGULATION, STATUTE
+from desk.index.citations import BLANK_PAGE, CASE, FULL, OTHER, OWN, REGULATION, STATUTE
 
 PASSIM_PAGES = 5  # cited on this many pages or more: "passim", as briefs print it
 SECTIONS = [(CASE, "Cases"), (STATUTE, "Statutes"), (REGULATION, "Regulations"),
@@ -97,12 +97,16 @@ def _first_citation(key: str, parallels: dict[str, str]) -> str:
     return key
 
 
-def table_of_authorities(catalog: Catalog, doc: Document) -> TableOfAuthorities:
-    """The document's authorities with the pages citing each, sorted as a brief sorts them."""
+def _gather(rows: list[tuple[Any, ...]], parallels: dict[str, str]
+            ) -> tuple[list[Authority], list[tuple[Authority, tuple[Any, ...]]]]:
+    """The entries these citation rows list (a case by its first citation, with its parallels,
+    named as its full citations most often are), and each row with its entry; the document's
+    own citation is no entry."""
     found: dict[Hashable, Authority] = {}
     names: dict[Hashable, Counter[str]] = defaultdict(Counter)
-    parallels = catalog.parallel_citations(doc.id)
-    for _, page, key, kind, form, name, _pin, start, end in catalog.citations(doc.id):
+    placed: list[tuple[Authority, tuple[Any, ...]]] = []
+    for row in rows:
+        _, page, key, kind, form, name, _pin, start, end = row
         if form == OWN:
             continue
         first = _first_citation(key, parallels)
@@ -113,43 +117,38 @@ def table_of_authorities(catalog: Catalog, doc: Document) -> TableOfAuthorities:
         if key != first and key not in authority.parallels:
             authority.parallels.append(key)
         authority.references += 1
-        if page not in authority.pages:
-            authority.pages.append(page)
-        if name and form == "full":
+        if name and form == FULL:
             names[group][name] += 1
+        placed.append((authority, row))
     for group, counts in names.items():
         found[group].name = counts.most_common(1)[0][0]
+    return list(found.values()), placed
+
+
+def table_of_authorities(catalog: Catalog, doc: Document) -> TableOfAuthorities:
+    """The document's authorities with the pages citing each, sorted as a brief sorts them."""
+    authorities, placed = _gather(catalog.citations(doc.id), catalog.parallel_citations(doc.id))
+    for authority, row in placed:
+        if row[1] not in authority.pages:
+            authority.pages.append(row[1])
     order = {kind: n for n, (kind, _) in enumerate(SECTIONS)}
     return TableOfAuthorities(doc.file_name, sorted(
-        found.values(), key=lambda a: (order.get(a.kind, len(order)), _sort_key(a))))
+        authorities, key=lambda a: (order.get(a.kind, len(order)), _sort_key(a))))
 
 
 def cited_by(catalog: Catalog) -> list[dict[str, Any]]:
     """Every authority of the matter with the documents citing it and how often, the most
     cited first."""
     files = {d.id: d.file_name for d in catalog.documents()}
-    rows: dict[Hashable, dict[str, Any]] = {}
-    names: dict[Hashable, Counter[str]] = defaultdict(Counter)
-    parallels = catalog.parallel_citations()
-    for doc_id, _page, key, kind, form, name, *_ in catalog.citations():
-        if form == OWN:
-            continue
-        first = _first_citation(key, parallels)
-        group = _authority(first, name)
-        row = rows.setdefault(group, {"citation": first, "parallel": [], "kind": kind,
-                                      "name": "", "references": 0, "documents": Counter()})
-        if key != first and key not in row["parallel"]:
-            row["parallel"].append(key)
-        row["references"] += 1
-        row["documents"][files.get(doc_id, "?")] += 1
-        if name and form == "full":
-            names[group][name] += 1
-    out = []
-    for group, row in rows.items():
-        row["name"] = names[group].most_common(1)[0][0] if names[group] else ""
-        row["documents"] = [{"file": f, "references": n}
-                            for f, n in row["documents"].most_common()]
-        out.append(row)
+    authorities, placed = _gather(catalog.citations(), catalog.parallel_citations())
+    documents: dict[int, Counter[str]] = defaultdict(Counter)  # by id of the authority
+    for authority, row in placed:
+        documents[id(authority)][files.get(row[0], "?")] += 1
+    out = [{"citation": a.key, "parallel": a.parallels, "kind": a.kind, "name": a.name,
+            "references": a.references,
+            "documents": [{"file": f, "references": n}
+                          for f, n in documents[id(a)].most_common()]}
+           for a in authorities]
     return sorted(out, key=lambda r: (-r["references"], r["citation"]))
 
 
